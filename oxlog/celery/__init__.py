@@ -1,0 +1,29 @@
+"""The Celery side of oxlog: workflow context on every task line, and task events.
+
+Django projects need nothing here: the ``oxlog`` app connects it when Django is
+ready, in web, worker and beat processes alike. Celery apps without Django call
+:func:`setup` once, where the app is made::
+
+    app = Celery("proj")
+    oxlog.celery.setup(app)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oxlog.celery.signals import connect
+
+__all__ = ["connect", "setup"]
+
+
+def setup(app: Any = None, **settings: Any) -> None:
+    """Configure oxlog (unless done already) and connect the Celery receivers.
+
+    *settings* are passed to :func:`oxlog.configure` (``level="DEBUG"``, …).
+    """
+    from oxlog.configuration import configure, is_configured
+
+    if not is_configured():
+        configure(**settings)
+    connect()

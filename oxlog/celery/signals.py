@@ -1,0 +1,366 @@
+"""Celery signal receivers: carry the correlation ID, bind the task's context, log events.
+
+Publishing (``before_task_publish``) adds two headers and nothing else: the
+correlation ID and the publish time. Root and parent come from Celery's own
+protocol-2 ``root_id`` and ``parent_id``, so the IDs in the logs are real task
+IDs (they match Flower and the result backend, and a retry keeps its real
+parent). Running (``task_prerun``/``task_postrun``) binds the task's context and
+restores exactly what was bound before, with tokens. Every receiver is connected
+once (``dispatch_uid``) and never raises: a failure is reported once on stderr
+and the publish or task goes on.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+from celery import signals
+
+from oxlog import context, correlation
+from oxlog.events import log_event
+from oxlog.handlers import report
+
+logger = structlog.get_logger("oxlog.celery")
+
+CORRELATION_HEADER = "oxlog_correlation_id"
+PUBLISHED_HEADER = "oxlog_published_at"
+
+#: Requests the worker's main process has received and not yet forgotten, so that
+#: failures decided there (lost worker, hard time limit) find the task's context.
+#: Weak values: nothing is kept once Celery drops the request.
+_live_requests: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+
+
+def _never_raises(receiver: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(receiver)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            receiver(*args, **kwargs)
+        except Exception as exc:
+            report(f"celery:{receiver.__name__}:{type(exc).__name__}",
+                   f"the {receiver.__name__} receiver failed ({type(exc).__name__}: "
+                   f"{str(exc)[:200]}); the task goes on without it")
+
+    return wrapper
+
+
+# --- helpers ----------------------------------------------------------------------
+
+
+def _valid_correlation_id(value: Any, source: str) -> str | None:
+    if value is None:
+        return None
+    if correlation.is_valid(value):
+        return str(value)
+    log_event(logger, "correlation_id_rejected", source=source,
+              length=len(value) if isinstance(value, (str, bytes)) else None,
+              reason=correlation.rejection_reason(value))
+    return None
+
+
+def task_context(correlation_id: str | None, headers: Mapping[str, Any] | Any,
+                 name: str | None = None) -> dict[str, Any]:
+    """The workflow context of a task, from its message headers or ``task.request``."""
+    get = headers.get if isinstance(headers, Mapping) else (lambda k: getattr(headers, k, None))
+    retries = get("retries") or None
+    return {
+        "correlation_id": correlation_id,
+        "task_id": get("id"),
+        "task_name": name or get("task"),
+        "parent_task_id": get("parent_id"),
+        "root_task_id": get("root_id"),
+        "retries": retries,
+    }
+
+
+def _queue_wait_ms(published_at: Any) -> float | None:
+    if isinstance(published_at, (int, float)) and not isinstance(published_at, bool):
+        return round((time.time() - published_at) * 1000, 3)
+    return None
+
+
+def _ms_since(started: Any) -> float | None:
+    if isinstance(started, float):
+        return round((time.perf_counter() - started) * 1000, 3)
+    return None
+
+
+def _args_text(value: Any) -> str:
+    """A bounded repr of task arguments (or a result), with secrets masked by key."""
+    from celery.utils.saferepr import saferepr
+
+    from oxlog.configuration import current_settings
+
+    settings = current_settings()
+    if settings.redact and isinstance(value, (dict, list, tuple)):
+        value = _redactor(settings.redact_keys).redact_value(value, 0)
+    return str(saferepr(value, 1024))
+
+
+@functools.lru_cache(maxsize=4)
+def _redactor(keys: tuple[str, ...]) -> Any:
+    from oxlog.processors import Redactor
+
+    return Redactor(keys)
+
+
+# --- publishing -------------------------------------------------------------------
+
+
+@_never_raises
+def before_task_publish(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """Add the correlation ID (minting one for work that has none) and the publish time."""
+    if headers is None:
+        return
+    cid = context.current_correlation_id()
+    headers[CORRELATION_HEADER] = cid if cid is not None else correlation.new_correlation_id()
+    headers[PUBLISHED_HEADER] = time.time()
+
+
+@_never_raises
+def after_task_publish(headers: Mapping[str, Any] | None = None, body: Any = None,
+                       routing_key: str | None = None, exchange: str | None = None,
+                       **_: Any) -> None:
+    """Log ``task_enqueued`` with the child's ID, name, queue, ETA and arguments."""
+    if not headers:
+        return
+    fields: dict[str, Any] = {
+        "child_task_id": headers.get("id"),
+        "child_task_name": headers.get("task"),
+        "queue": routing_key or exchange or None,
+    }
+    eta = headers.get("eta")
+    if eta:
+        fields["eta"] = eta
+    if isinstance(body, (tuple, list)) and len(body) >= 2:
+        fields["args"], fields["kwargs"] = _args_text(body[0]), _args_text(body[1])
+    cid = headers.get(CORRELATION_HEADER)
+    if cid and context.current_correlation_id() != cid:
+        with context.bound(correlation_id=cid):
+            log_event(logger, "task_enqueued", **fields)
+    else:
+        log_event(logger, "task_enqueued", **fields)
+
+
+# --- the worker's main process ------------------------------------------------------
+
+
+@_never_raises
+def task_received(request: Any = None, **_: Any) -> None:
+    """Log ``task_received`` with the task's context, read from the message headers.
+
+    Runs in the worker's main process before the task is handed to a pool child.
+    A missing or invalid correlation ID is replaced here and written back into the
+    request, so the child binds the same one.
+    """
+    if request is None:
+        return
+    headers = request.request_dict
+    cid = _valid_correlation_id(headers.get(CORRELATION_HEADER), "message_header")
+    if cid is None:
+        cid = correlation.new_correlation_id()
+        headers[CORRELATION_HEADER] = cid
+    _live_requests[request.id] = request
+    fields: dict[str, Any] = {"queue_wait_ms": _queue_wait_ms(headers.get(PUBLISHED_HEADER))}
+    if headers.get("eta"):
+        fields["eta"] = headers["eta"]
+    with _exactly(task_context(cid, headers, request.name)):
+        log_event(logger, "task_received", **fields)
+
+
+class _exactly:
+    """Bind exactly a task's context for a ``with`` block (main-process events)."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = {k: v for k, v in values.items() if v is not None}
+
+    def __enter__(self) -> None:
+        self.token = context.replace_context(self.values)
+
+    def __exit__(self, *exc: Any) -> None:
+        context.reset(self.token)
+
+
+def _main_process_context(task_id: str | None, name: str | None) -> dict[str, Any] | None:
+    """The context of a task the main process knows (by its request), else ``None``."""
+    request = _live_requests.get(task_id) if task_id else None
+    if request is None:
+        return None
+    headers = request.request_dict
+    return task_context(headers.get(CORRELATION_HEADER), headers, name or request.name)
+
+
+@_never_raises
+def task_revoked(request: Any = None, terminated: bool = False, signum: Any = None,
+                 expired: bool = False, **_: Any) -> None:
+    """Log ``task_revoked`` (terminated, expired or revoked) with the task's context."""
+    if request is None:
+        return
+    headers = request.request_dict
+    values = task_context(headers.get(CORRELATION_HEADER), headers, request.name)
+    signame = getattr(signum, "name", None) or (str(signum) if signum is not None else None)
+    with _exactly(values):
+        log_event(logger, "task_revoked", terminated=bool(terminated), expired=bool(expired),
+                  signum=signame)
+
+
+@_never_raises
+def task_rejected(message: Any = None, exc: Any = None, **_: Any) -> None:
+    """Log ``task_rejected`` with the context found in the message headers."""
+    headers = getattr(message, "headers", None) or {}
+    with _exactly(task_context(headers.get(CORRELATION_HEADER), headers)):
+        log_event(logger, "task_rejected", error=_error_text(exc) if exc else None)
+
+
+@_never_raises
+def task_unknown(message: Any = None, exc: Any = None, name: str | None = None,
+                 id: str | None = None, **_: Any) -> None:
+    """Log ``task_unknown``: a message for a task this worker does not have."""
+    headers = dict(getattr(message, "headers", None) or {})
+    headers.setdefault("id", id)
+    with _exactly(task_context(headers.get(CORRELATION_HEADER), headers, name)):
+        log_event(logger, "task_unknown", error=_error_text(exc) if exc else None)
+
+
+# --- the task's own run (pool child, thread, or the caller for eager tasks) -----------
+
+
+@_never_raises
+def task_prerun(task: Any = None, **_: Any) -> None:
+    """Bind the task's context for its run and log ``task_started``."""
+    if task is None:
+        return
+    req = task.request
+    cid = _valid_correlation_id(getattr(req, CORRELATION_HEADER, None), "message_header")
+    if cid is None:  # eager (apply) or a publisher without oxlog: the caller's, else new
+        cid = context.current_correlation_id() or correlation.new_correlation_id()
+    req._oxlog_structlog = structlog.contextvars.get_contextvars()
+    req._oxlog_token = context.replace_context(
+        {k: v for k, v in task_context(cid, req, task.name).items() if v is not None})
+    req._oxlog_started = time.perf_counter()
+    log_event(logger, "task_started",
+              queue_wait_ms=_queue_wait_ms(getattr(req, PUBLISHED_HEADER, None)))
+
+
+@_never_raises
+def task_postrun(task: Any = None, **_: Any) -> None:
+    """Restore exactly the context that was bound before the task ran."""
+    req = getattr(task, "request", None)
+    token = getattr(req, "_oxlog_token", None)
+    if req is None or token is None:
+        return
+    req._oxlog_token = None
+    _restore_structlog(getattr(req, "_oxlog_structlog", None) or {})
+    context.reset(token)
+
+
+def _restore_structlog(before: Mapping[str, Any]) -> None:
+    now = structlog.contextvars.get_contextvars()
+    added = [k for k in now if k not in before]
+    if added:
+        structlog.contextvars.unbind_contextvars(*added)
+    changed = {k: v for k, v in before.items() if now.get(k, _GONE) is not v}
+    if changed:
+        structlog.contextvars.bind_contextvars(**changed)
+
+
+_GONE = object()
+
+
+@_never_raises
+def task_success(sender: Any = None, result: Any = None, **_: Any) -> None:
+    """Log ``task_succeeded`` with ``duration_ms`` (the result only if configured)."""
+    from oxlog.configuration import current_settings
+
+    fields: dict[str, Any] = {"duration_ms": _ms_since(_started(sender))}
+    if current_settings().task_log_result:
+        fields["result"] = _args_text(result)
+    log_event(logger, "task_succeeded", **fields)
+
+
+def _started(task: Any) -> Any:
+    return getattr(getattr(task, "request", None), "_oxlog_started", None)
+
+
+@_never_raises
+def task_failure(sender: Any = None, task_id: str | None = None, exception: Any = None,
+                 traceback: Any = None, **_: Any) -> None:
+    """Log ``task_failed`` with the traceback, in the task or in the main process."""
+    exc_info = (type(exception), exception, traceback) if exception is not None else None
+    fields = {"error": _error_text(exception)}
+    if context.get_context().get("task_id") == task_id:
+        log_event(logger, "task_failed", duration_ms=_ms_since(_started(sender)), **fields,
+                  exc_info=exc_info)
+        return
+    name = getattr(sender, "name", None)
+    values = _main_process_context(task_id, name) or {"task_id": task_id, "task_name": name}
+    with _exactly(values):
+        log_event(logger, "task_failed", **fields, exc_info=exc_info)
+
+
+@_never_raises
+def task_retry(request: Any = None, reason: Any = None, einfo: Any = None, **_: Any) -> None:
+    """Log ``task_retrying`` with the reason and the countdown or ETA."""
+    retry = getattr(einfo, "exception", None)
+    when = getattr(retry, "when", None)
+    fields: dict[str, Any] = {"reason": _error_text(getattr(retry, "exc", None) or reason)}
+    if isinstance(when, (int, float)) and not isinstance(when, bool):
+        fields["countdown"] = when
+    elif when is not None:
+        fields["eta"] = when
+    log_event(logger, "task_retrying", **fields)
+
+
+def _error_text(exc: Any) -> str | None:
+    if exc is None:
+        return None
+    from oxlog.values import safe_str
+
+    if isinstance(exc, BaseException):
+        return f"{type(exc).__name__}: {safe_str(exc)}"
+    return safe_str(exc)
+
+
+# --- logging setup in worker and beat -------------------------------------------------
+
+
+def setup_logging(**_: Any) -> None:
+    """Celery's ``setup_logging``: a receiver exists, so Celery leaves the root logger alone.
+
+    oxlog has configured logging already when Django did (``LOGGING_CONFIG``);
+    otherwise (a Celery app without Django) it configures it now.
+    """
+    from oxlog.configuration import configure, is_configured
+
+    if not is_configured():
+        configure()
+
+
+_RECEIVERS: dict[str, Callable[..., Any]] = {
+    "before_task_publish": before_task_publish,
+    "after_task_publish": after_task_publish,
+    "task_received": task_received,
+    "task_prerun": task_prerun,
+    "task_postrun": task_postrun,
+    "task_success": task_success,
+    "task_failure": task_failure,
+    "task_retry": task_retry,
+    "task_revoked": task_revoked,
+    "task_rejected": task_rejected,
+    "task_unknown": task_unknown,
+    "setup_logging": setup_logging,
+}
+
+
+def connect() -> None:
+    """Connect every receiver, once however many times this runs."""
+    for name, receiver in _RECEIVERS.items():
+        getattr(signals, name).connect(receiver, weak=False, dispatch_uid=f"oxlog.{name}")
+    from oxlog.celery import beat
+
+    beat.install()

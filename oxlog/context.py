@@ -1,0 +1,88 @@
+"""The workflow context: which request, command, beat dispatch and task a line belongs to.
+
+oxlog keeps it in one :class:`~contextvars.ContextVar` holding a small immutable
+mapping, separate from structlog's per-key context variables. One variable makes
+the hot path cheap (one ``get`` per log call) and binding exact: :func:`bind`
+returns a token and :func:`reset` restores precisely what was bound before, so a
+task never wipes what its caller or the user bound (django-guid and
+asgi-correlation-id clear their variable wholesale; django-structlog never clears
+it after a task).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import MappingProxyType
+from typing import Any
+
+#: Context keys in the order they are written on every line.
+WORKFLOW_KEYS = (
+    "correlation_id",
+    "request_id",
+    "task_id",
+    "task_name",
+    "parent_task_id",
+    "root_task_id",
+    "retries",
+)
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_workflow: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "oxlog_workflow", default=_EMPTY
+)
+
+try:
+    from django_guid.context import guid as _django_guid
+except ImportError:  # pragma: no cover - django-guid is a dependency
+    _django_guid = None
+
+#: django-guid's correlation-ID variable (set by its middleware for each request).
+guid_var: contextvars.ContextVar[Any] | None = _django_guid
+
+Token = contextvars.Token
+
+
+def get_context() -> Mapping[str, Any]:
+    """The workflow context bound in the current context (read-only)."""
+    return _workflow.get()
+
+
+def bind(**values: Any) -> contextvars.Token[Mapping[str, Any]]:
+    """Bind workflow keys on top of the current ones; ``None`` removes a key.
+
+    Keys are kept in :data:`WORKFLOW_KEYS` order. Returns the token for :func:`reset`.
+    """
+    merged = {**_workflow.get(), **values}
+    ordered = {k: merged[k] for k in WORKFLOW_KEYS if merged.get(k) is not None}
+    ordered.update((k, v) for k, v in merged.items() if k not in ordered and v is not None)
+    return _workflow.set(MappingProxyType(ordered))
+
+
+def replace_context(values: Mapping[str, Any]) -> contextvars.Token[Mapping[str, Any]]:
+    """Bind exactly *values* (dropping whatever was bound); returns the token for :func:`reset`."""
+    return _workflow.set(MappingProxyType(dict(values)))
+
+
+def reset(token: contextvars.Token[Mapping[str, Any]]) -> None:
+    """Restore the workflow context that was current when *token* was made."""
+    _workflow.reset(token)
+
+
+@contextmanager
+def bound(**values: Any) -> Iterator[Mapping[str, Any]]:
+    """Bind workflow keys for the duration of a ``with`` block."""
+    token = bind(**values)
+    try:
+        yield _workflow.get()
+    finally:
+        reset(token)
+
+
+def current_correlation_id() -> str | None:
+    """The correlation ID of the current work: oxlog's, else django-guid's, else ``None``."""
+    cid = _workflow.get().get("correlation_id")
+    if cid is None and guid_var is not None:
+        cid = guid_var.get()
+    return cid if isinstance(cid, str) else None

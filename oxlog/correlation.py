@@ -1,0 +1,51 @@
+"""Correlation IDs: what an incoming one may look like, and how new ones are made.
+
+A correlation ID arrives from outside twice: in an HTTP header and in a Celery
+message header (a broker is input too). Both go through :func:`validate`, which
+accepts only canonical shapes, so nothing a client sends can reach a log line, a
+response header or another service except as a plain hexadecimal UUID:
+
+* 32 hexadecimal digits (``uuid4().hex``, nginx ``$request_id``, a W3C trace-id);
+* a UUID in 8-4-4-4-12 form (36 characters).
+
+Hex digits are ASCII ``0-9a-fA-F`` only: braces, ``urn:uuid:``, fullwidth digits,
+whitespace and anything longer than 36 characters are refused, and the caller gets
+a fresh ID instead. Python's ``uuid.UUID()`` (which django-guid's check uses)
+accepts all of those.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+MAX_LENGTH = 36
+_CANONICAL = re.compile(
+    r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+def new_correlation_id() -> str:
+    """A fresh correlation ID: 32 lower-case hex digits."""
+    return uuid.uuid4().hex
+
+
+def is_valid(value: object) -> bool:
+    """Whether *value* is a correlation ID in a canonical shape."""
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_LENGTH
+        and value.isascii()
+        and _CANONICAL.fullmatch(value) is not None
+    )
+
+
+def rejection_reason(value: object) -> str:
+    """A fixed, value-free reason why *value* was refused (safe to log)."""
+    if not isinstance(value, str):
+        return "not a string"
+    if len(value) > MAX_LENGTH:
+        return "too long"
+    if not value.isascii():
+        return "non-ASCII characters"
+    return "not a 32-hex or 8-4-4-4-12 UUID"

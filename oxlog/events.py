@@ -1,0 +1,12 @@
+"""oxlog's own events (``task_started``, ``command_finished``, …) at their configured levels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def log_event(logger: Any, event: str, **fields: Any) -> None:
+    """Log *event* with *fields* at the level ``OXLOG_EVENT_LEVELS`` gives it."""
+    from oxlog.configuration import current_settings
+
+    logger.log(current_settings().event_level(event), event, **fields)

@@ -1,0 +1,81 @@
+"""``logging.Formatter`` classes for ``LOGGING``: ``json_formatter``, ``key_value``, ``plain_console``.
+
+Each one turns a record into oxlog's event dict (:func:`oxlog.processors.event_from_record`,
+built once per record however many handlers format it) and renders it. oxlog's
+handlers call :meth:`OxlogFormatter.render_event` directly for structlog events,
+which never become ``LogRecord`` objects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from oxlog import processors, renderers, values
+
+Renderer = Callable[[Mapping[str, Any]], str]
+
+
+class OxlogFormatter(logging.Formatter):
+    """Format records (and structlog events) with one of oxlog's renderers."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        super().__init__()
+        self.renderer = renderer
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render *record* as one line."""
+        return self.render_event(processors.event_from_record(record))
+
+    def render_event(self, event_dict: Mapping[str, Any], colors: bool = False) -> str:
+        """Render an event dict as one line."""
+        return self.renderer(event_dict)
+
+
+class JSONFormatter(OxlogFormatter):
+    """One JSON object per line; ``schema="ecs"`` writes Elastic Common Schema names."""
+
+    def __init__(self, schema: str = "oxlog", message_key: str | None = None) -> None:
+        key = message_key or processors.options.message_key
+        renderer: Renderer = (
+            renderers.ECSRenderer(key) if schema == "ecs" else renderers.JSONRenderer()
+        )
+        super().__init__(renderer)
+
+
+class LogfmtFormatter(OxlogFormatter):
+    """logfmt, as go-logfmt writes it (what Loki, Promtail and lnav read)."""
+
+    def __init__(self) -> None:
+        super().__init__(renderers.LogfmtRenderer())
+
+
+class ConsoleFormatter(OxlogFormatter):
+    """Aligned, optionally coloured columns for people; colours are the handler's call."""
+
+    def __init__(self, message_key: str | None = None) -> None:
+        key = message_key or processors.options.message_key
+        super().__init__(renderers.ConsoleRenderer(colors=False, message_key=key))
+        self._colored = renderers.ConsoleRenderer(colors=True, message_key=key)
+
+    def render_event(self, event_dict: Mapping[str, Any], colors: bool = False) -> str:
+        """Render with colours when the handler's stream is a terminal."""
+        return (self._colored if colors else self.renderer)(event_dict)
+
+
+def fallback_event(event_dict: Mapping[str, Any] | None, record: logging.LogRecord | None,
+                   error: BaseException) -> dict[str, Any]:
+    """A minimal, always-renderable stand-in for a record that failed to render."""
+    source: Mapping[str, Any] = event_dict or {}
+    key = processors.options.message_key
+    message = source.get(key) if source else (record.msg if record is not None else "")
+    return {
+        "timestamp": str(source.get("timestamp") or processors.format_timestamp(
+            record.created if record is not None else 0.0)),
+        "level": str(source.get("level") or (record.levelname.lower() if record else "error")),
+        "logger": values.safe_str(source.get("logger") or (record.name if record else "")),
+        key: values.safe_str(message),
+        "process": processors.PID,
+        "oxlog_error": f"this record could not be rendered: {type(error).__name__}",
+    }

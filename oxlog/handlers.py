@@ -1,0 +1,271 @@
+"""Handlers that cannot hurt the application: append-only files and the console.
+
+:class:`FileHandler` writes each record with a single ``write()`` on a file opened
+with ``O_APPEND``, so web workers and prefork children can share ``json.log``
+without losing or interleaving records (a record never holds a raw newline). It
+notices external rotation (``mv`` then create, as logrotate does) and deletion,
+and reopens the path. A write that fails (disk full, directory gone, permission
+removed) never reaches the caller: it is reported once on stderr, the dropped
+records are counted, and writing resumes as soon as the path is writable again.
+
+Why not ``logging.handlers.RotatingFileHandler``: each process rotates on its own,
+and with several processes on one file whole files are lost. Rotate externally
+(``docs/logrotate.md``); ``WatchedFileHandler`` reopens but buffers through a text
+stream and raises from ``emit`` into ``handleError``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from typing import IO, Any
+
+from oxlog.formatters import OxlogFormatter, fallback_event
+from oxlog.processors import event_from_record
+
+_reported: set[str] = set()
+
+
+def report(key: str, text: str) -> None:
+    """Write one bounded line about oxlog itself to stderr, once per *key*."""
+    if key in _reported:
+        return
+    _reported.add(key)
+    line = ("oxlog: " + text)[:500].replace("\n", " ") + "\n"
+    try:
+        os.write(2, line.encode("utf-8", "replace"))
+    except OSError:
+        pass
+
+
+def forget_reports() -> None:
+    """Let every problem be reported again (tests; after a reconfiguration)."""
+    _reported.clear()
+
+
+class OxlogHandler(logging.Handler):
+    """Base: lock-free ``handle`` (each emit is one atomic write) and event rendering."""
+
+    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+        """Filter and emit *record* without taking the handler lock."""
+        if self.filters and not self.filter(record):
+            return False
+        self.emit(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Render *record* and write it; never raises."""
+        try:
+            formatter = self.formatter
+            if isinstance(formatter, OxlogFormatter):
+                text = formatter.render_event(event_from_record(record), self.colors)
+            else:
+                text = self.format(record)
+        except Exception as exc:
+            text = self._fallback(None, record, exc)
+        self.write_line(text)
+
+    def handle_event(self, event_dict: Mapping[str, Any]) -> None:
+        """Render a structlog event (no ``LogRecord`` is made) and write it; never raises."""
+        try:
+            formatter = self.formatter
+            if isinstance(formatter, OxlogFormatter):
+                text = formatter.render_event(event_dict, self.colors)
+            else:  # pragma: no cover - oxlog only routes events here with its formatters
+                text = str(event_dict)
+        except Exception as exc:
+            text = self._fallback(event_dict, None, exc)
+        self.write_line(text)
+
+    colors = False
+
+    def _fallback(self, event_dict: Mapping[str, Any] | None, record: logging.LogRecord | None,
+                  exc: BaseException) -> str:
+        report(f"render:{type(exc).__name__}",
+               f"a record could not be rendered ({type(exc).__name__}); "
+               "a placeholder line was written instead")
+        stand_in = fallback_event(event_dict, record, exc)
+        formatter = self.formatter
+        try:
+            if isinstance(formatter, OxlogFormatter):
+                return formatter.render_event(stand_in)
+        except Exception:
+            pass
+        from oxlog.renderers import dumps
+
+        return dumps(stand_in)
+
+    def write_line(self, text: str) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class FileHandler(OxlogHandler):
+    """Append each record to *filename* with one ``write()``; safe for many processes."""
+
+    #: Seconds between two checks that the path still names the open file.
+    check_interval = 0.0
+    #: Seconds between two attempts to reopen a path that failed.
+    retry_interval = 1.0
+
+    def __init__(self, filename: str | os.PathLike[str], level: int | str = logging.NOTSET) -> None:
+        super().__init__(level)
+        self.baseFilename = os.path.abspath(os.fspath(filename))
+        self._fd = -1
+        self._identity: tuple[int, int] | None = None
+        self._next_check = 0.0
+        self._failing: str | None = None
+        self._dropped = 0
+        self._open_lock = threading.Lock()
+        os.register_at_fork(after_in_child=self._reinit_lock)
+        self._open()
+
+    def _reinit_lock(self) -> None:
+        self._open_lock = threading.Lock()
+
+    @property
+    def dropped(self) -> int:
+        """Records that could not be written since the last successful write."""
+        return self._dropped
+
+    def write_line(self, text: str) -> None:
+        """Write *text* and a newline in one ``write()``; never raises."""
+        data = (text + "\n").encode("utf-8", "replace")
+        now = time.monotonic()
+        if now >= self._next_check:
+            self._check(now)
+        fd = self._fd
+        if fd < 0:
+            self._dropped += 1
+            return
+        try:
+            written = os.write(fd, data)
+            while written < len(data):  # only after a signal or on a nearly full disk
+                data = data[written:]
+                written = os.write(fd, data)
+        except OSError as exc:
+            self._dropped += 1
+            self._fail(exc, now)
+            return
+        if self._failing is not None:
+            self._recovered()
+
+    def _check(self, now: float) -> None:
+        self._next_check = now + self.check_interval
+        if self._fd >= 0:
+            try:
+                st = os.stat(self.baseFilename)
+            except OSError:
+                st = None
+            if st is not None and (st.st_dev, st.st_ino) == self._identity:
+                return
+        with self._open_lock:
+            self._open()
+
+    def _open(self) -> None:
+        old = self._fd
+        try:
+            os.makedirs(os.path.dirname(self.baseFilename), exist_ok=True)
+            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+                         0o644)
+            st = os.fstat(fd)
+        except OSError as exc:
+            self._fd = -1
+            self._identity = None
+            if old >= 0:
+                self._close_fd(old)
+            self._fail(exc, time.monotonic())
+            return
+        self._fd, self._identity = fd, (st.st_dev, st.st_ino)
+        if old >= 0:
+            self._close_fd(old)
+
+    @staticmethod
+    def _close_fd(fd: int) -> None:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+    def _fail(self, exc: OSError, now: float) -> None:
+        self._next_check = now + self.retry_interval
+        if self._failing is None:
+            self._failing = f"{type(exc).__name__}: {exc.strerror or exc}"
+            report(f"file:{self.baseFilename}:{self._failing}",
+                   f"cannot write {self.baseFilename[-200:]} ({self._failing}); records for it "
+                   "are dropped and counted until it is writable again")
+            _reported.discard(f"recovered:{self.baseFilename}")
+        if self._fd >= 0:
+            self._close_fd(self._fd)
+            self._fd = -1
+            self._identity = None
+
+    def _recovered(self) -> None:
+        dropped, self._dropped = self._dropped, 0
+        _reported.discard(f"file:{self.baseFilename}:{self._failing}")
+        self._failing = None
+        report(f"recovered:{self.baseFilename}",
+               f"writing {self.baseFilename[-200:]} again; {dropped} records were dropped")
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._fd >= 0:
+            self._close_fd(self._fd)
+            self._fd = -1
+        super().close()
+
+
+class ConsoleHandler(OxlogHandler):
+    """Write to ``sys.stderr`` or ``sys.stdout`` (looked up at each write, so captures work).
+
+    Colours only when the stream is a terminal; ``NO_COLOR`` turns them off and
+    ``FORCE_COLOR`` on (https://no-color.org, https://force-color.org).
+    """
+
+    def __init__(self, stream: str | IO[str] = "stderr", level: int | str = logging.NOTSET) -> None:
+        super().__init__(level)
+        self._stream_name = stream if isinstance(stream, str) else None
+        self._fixed = None if isinstance(stream, str) else stream
+        self._seen: IO[str] | None = None
+        self._colors = False
+
+    @property
+    def stream(self) -> IO[str]:
+        """The stream written to now."""
+        if self._fixed is not None:
+            return self._fixed
+        return getattr(sys, self._stream_name or "stderr")  # type: ignore[no-any-return]
+
+    @property  # type: ignore[override]
+    def colors(self) -> bool:
+        """Whether lines written now are coloured."""
+        stream = self.stream
+        if stream is not self._seen:
+            self._seen, self._colors = stream, wants_color(stream)
+        return self._colors
+
+    def write_line(self, text: str) -> None:
+        """Write *text* and a newline; never raises."""
+        try:
+            stream = self.stream
+            stream.write(text + "\n")
+            stream.flush()
+        except Exception as exc:
+            report(f"console:{type(exc).__name__}",
+                   f"cannot write to the console ({type(exc).__name__}); console lines are dropped")
+
+
+def wants_color(stream: Any) -> bool:
+    """Colour decision for *stream*: ``NO_COLOR`` > ``FORCE_COLOR`` > is it a terminal."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    force = os.environ.get("FORCE_COLOR")
+    if force is not None and force not in ("", "0", "false"):
+        return True
+    try:
+        return bool(stream.isatty())
+    except Exception:
+        return False

@@ -1,0 +1,233 @@
+"""structlog's native path for oxlog: a log call that never becomes a ``LogRecord``.
+
+``structlog.get_logger(name)`` returns a :class:`BoundLogger` wrapping a
+:class:`Sink` for *name*. A call checks the level with the stdlib logger's own
+cached ``isEnabledFor`` (so ``LOGGING`` levels, ``logging.disable`` and pytest's
+``caplog.set_level`` apply to structlog calls too), builds the event once, runs
+the shared chain and hands the event to the handlers the stdlib logger would
+reach. oxlog's handlers render it directly; any other handler (Sentry's,
+pytest's, ``mail_admins``) gets a real ``LogRecord`` made from it. Skipping the
+record, ``findCaller`` and the formatter indirection is what makes a structlog call
+cheaper than a plain ``logging`` one (see ``bench/``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+
+from oxlog import processors
+from oxlog.handlers import OxlogHandler, report
+
+_NAME_SKIP = ("structlog", "oxlog.logger", "logging")
+
+
+class Sink:
+    """What a bound logger writes to: the handlers of the stdlib logger *name*."""
+
+    __slots__ = ("_stdlib", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._stdlib = logging.getLogger(name)
+
+    def isEnabledFor(self, level: int) -> bool:
+        """Whether the stdlib logger *name* lets *level* through."""
+        return self._stdlib.isEnabledFor(level)
+
+    def getEffectiveLevel(self) -> int:
+        """The effective level of the stdlib logger *name*."""
+        return self._stdlib.getEffectiveLevel()
+
+    def emit(self, event_dict: dict[str, Any], levelno: int, exc_info: Any) -> None:
+        """Give the event to every handler the stdlib logger would call, as it would."""
+        logger: logging.Logger | None = self._stdlib
+        record: logging.LogRecord | None = None
+        found = False
+        while logger is not None:
+            for handler in logger.handlers:
+                found = True
+                if levelno < handler.level:
+                    continue
+                if type(handler).handle is OxlogHandler.handle and not handler.filters:
+                    handler.handle_event(event_dict)  # type: ignore[attr-defined]
+                else:
+                    record = record or self._record(event_dict, levelno, exc_info)
+                    handler.handle(record)
+            logger = logger.parent if logger.propagate else None
+        if not found and logging.lastResort is not None and levelno >= logging.lastResort.level:
+            logging.lastResort.handle(record or self._record(event_dict, levelno, exc_info))
+
+    def _record(self, event_dict: dict[str, Any], levelno: int, exc_info: Any) -> logging.LogRecord:
+        message = event_dict.get(processors.options.message_key, "")
+        record = logging.LogRecord(self.name, levelno, "(structlog)", 0, message, None, exc_info)
+        record._oxlog_event = event_dict  # type: ignore[attr-defined]
+        return record
+
+
+class LoggerFactory:
+    """structlog logger factory: ``get_logger()`` with no name uses the caller's module."""
+
+    def __call__(self, *args: Any) -> Sink:
+        name = args[0] if args and isinstance(args[0], str) else _caller_module()
+        return Sink(name)
+
+
+def _caller_module() -> str:
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if not name.startswith(_NAME_SKIP):
+            return str(name) or "root"
+        frame = frame.f_back  # type: ignore[assignment]
+    return "root"
+
+
+_METHOD_LEVELS = {
+    "debug": 10,
+    "info": 20,
+    "msg": 20,
+    "warning": 30,
+    "warn": 30,
+    "error": 40,
+    "exception": 40,
+    "critical": 50,
+    "fatal": 50,
+}
+
+
+class BoundLogger(structlog.BoundLoggerBase):
+    """The logger ``structlog.get_logger()`` returns once oxlog is configured.
+
+    It has the API of ``structlog.stdlib.BoundLogger`` that applications use
+    (``debug`` … ``critical``, ``exception``, ``log``, ``bind``, ``new``,
+    ``unbind``, ``isEnabledFor``, the ``a``-prefixed async variants). A call never
+    raises: a failure inside oxlog writes a placeholder line and is reported once.
+    """
+
+    _logger: Sink
+
+    def _log(self, levelno: int, args: tuple[Any, ...], kw: dict[str, Any]) -> None:
+        sink = self._logger
+        if not sink.isEnabledFor(levelno):
+            return
+        try:
+            exc_info = kw.pop("exc_info", None)
+            stack = kw.pop("stack_info", None)
+            ed = processors.event_from_call(sink.name, levelno, args, kw, self._context)
+            if exc_info:
+                exc_info = processors.normalize_exc_info(exc_info)
+                if exc_info:
+                    ed["_exc_info"] = exc_info
+            if stack:
+                ed["_stack"] = True
+            for proc in self._processors:
+                ed = proc(sink, "", ed)
+            sink.emit(ed, levelno, exc_info or None)
+        except structlog.DropEvent:
+            return
+        except Exception as exc:
+            _failed(sink, levelno, exc)
+
+    def debug(self, *args: Any, **kw: Any) -> None:
+        """Log at DEBUG."""
+        return self._log(10, args, kw)
+
+    def info(self, *args: Any, **kw: Any) -> None:
+        """Log at INFO."""
+        return self._log(20, args, kw)
+
+    msg = info
+
+    def warning(self, *args: Any, **kw: Any) -> None:
+        """Log at WARNING."""
+        return self._log(30, args, kw)
+
+    warn = warning
+
+    def error(self, *args: Any, **kw: Any) -> None:
+        """Log at ERROR."""
+        return self._log(40, args, kw)
+
+    def exception(self, *args: Any, **kw: Any) -> None:
+        """Log at ERROR with the exception being handled."""
+        kw.setdefault("exc_info", True)
+        return self._log(40, args, kw)
+
+    def critical(self, *args: Any, **kw: Any) -> None:
+        """Log at CRITICAL."""
+        return self._log(50, args, kw)
+
+    fatal = critical
+
+    def log(self, level: int | str, *args: Any, **kw: Any) -> None:
+        """Log at *level* (a number or a name)."""
+        if isinstance(level, str):
+            level = _METHOD_LEVELS.get(level.lower(), 20)
+        return self._log(level, args, kw)
+
+    async def adebug(self, *args: Any, **kw: Any) -> None:
+        """Log at DEBUG (async API; writes synchronously, it is cheap)."""
+        self._log(10, args, kw)
+
+    async def ainfo(self, *args: Any, **kw: Any) -> None:
+        """Log at INFO."""
+        self._log(20, args, kw)
+
+    async def awarning(self, *args: Any, **kw: Any) -> None:
+        """Log at WARNING."""
+        self._log(30, args, kw)
+
+    async def aerror(self, *args: Any, **kw: Any) -> None:
+        """Log at ERROR."""
+        self._log(40, args, kw)
+
+    async def aexception(self, *args: Any, **kw: Any) -> None:
+        """Log at ERROR with the exception being handled."""
+        kw.setdefault("exc_info", True)
+        self._log(40, args, kw)
+
+    async def acritical(self, *args: Any, **kw: Any) -> None:
+        """Log at CRITICAL."""
+        self._log(50, args, kw)
+
+    async def alog(self, level: int, *args: Any, **kw: Any) -> None:
+        """Log at *level*."""
+        self.log(level, *args, **kw)
+
+    def isEnabledFor(self, level: int) -> bool:
+        """Whether a call at *level* would be written."""
+        return self._logger.isEnabledFor(level)
+
+    def getEffectiveLevel(self) -> int:
+        """The effective level of the underlying stdlib logger."""
+        return self._logger.getEffectiveLevel()
+
+    @property
+    def name(self) -> str:
+        """The logger's name."""
+        return self._logger.name
+
+
+def _failed(sink: Sink, levelno: int, exc: BaseException) -> None:
+    report(f"call:{type(exc).__name__}",
+           f"a log call on {sink.name[:100]!r} failed inside oxlog ({type(exc).__name__}); "
+           "a placeholder line was written instead")
+    try:
+        from oxlog.formatters import fallback_event
+
+        stand_in = fallback_event({"logger": sink.name,
+                                   "level": processors.level_name(levelno)}, None, exc)
+        stand_in["timestamp"] = processors.format_timestamp(__import__("time").time())
+        sink.emit(stand_in, levelno, None)
+    except Exception:
+        pass
+
+
+def bound_context(logger: Any) -> Mapping[str, Any]:
+    """The context bound on a structlog logger (for tests and tools)."""
+    return structlog.get_context(logger)

@@ -1,0 +1,26 @@
+"""Receivers for django-structlog's request signals: ``duration_ms`` on the request events.
+
+django-structlog logs ``request_finished`` and ``request_failed`` without how long
+the request took; these receivers time it from ``request_started``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.dispatch import receiver
+from django_structlog import signals
+
+
+@receiver(signals.bind_extra_request_metadata, dispatch_uid="oxlog.request_started")
+def _request_started(request: Any, log_kwargs: dict[str, Any], **_: Any) -> None:
+    request._oxlog_started = time.perf_counter()
+
+
+@receiver(signals.bind_extra_request_finished_metadata, dispatch_uid="oxlog.request_finished")
+@receiver(signals.bind_extra_request_failed_metadata, dispatch_uid="oxlog.request_failed")
+def _request_ended(request: Any, log_kwargs: dict[str, Any], **_: Any) -> None:
+    started = getattr(request, "_oxlog_started", None)
+    if started is not None:
+        log_kwargs["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)

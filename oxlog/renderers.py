@@ -1,0 +1,300 @@
+"""Renderers: an event dict in, one line of text out — JSON, ECS JSON, logfmt, console.
+
+Every renderer guarantees one line: no raw control character (C0, DEL, C1, NEL), no
+raw U+2028/U+2029 and no lone surrogate reaches the output, whatever the values,
+messages or keys hold. Values JSON cannot represent are converted, never raised:
+see :func:`to_jsonable`.
+
+Why not structlog's renderers: ``JSONRenderer`` passes ``NaN`` through (invalid
+JSON) and writes reprs such as ``UUID('…')`` via ``default=repr``;
+``KeyValueRenderer`` writes Python reprs, not logfmt; ``LogfmtRenderer`` writes
+bare keys for ``True``, raw CR and ESC, and drops records with invalid keys.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from oxlog.values import placeholder, safe_str, sanitize, to_jsonable
+
+# --- characters that must never appear raw ------------------------------------------
+
+#: Beyond what ``json`` escapes itself (C0, ``"`` and ``\\``): DEL, C1 (NEL included),
+#: U+2028/U+2029 and lone surrogates.
+_UNSAFE_JSON = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _escape_unsafe(match: re.Match[str]) -> str:
+    char = match.group()
+    if "\ud800" <= char <= "\udfff":
+        return "\\ufffd"
+    return f"\\u{ord(char):04x}"
+
+
+def make_json_safe(text: str) -> str:
+    """Escape the characters ``json.dumps(ensure_ascii=False)`` leaves raw."""
+    if text.isascii():
+        return text if "\x7f" not in text else text.replace("\x7f", "\\u007f")
+    return _UNSAFE_JSON.sub(_escape_unsafe, text)
+
+
+# --- JSON --------------------------------------------------------------------------
+
+_encoder = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=to_jsonable
+)
+
+
+def dumps(obj: Any) -> str:
+    """Compact, strict (RFC 8259) JSON of *obj* on one line, whatever it contains."""
+    try:
+        text = _encoder.encode(obj)
+    except Exception:
+        try:
+            text = _encoder.encode(sanitize(obj))
+        except Exception:
+            text = json.dumps(placeholder(obj))
+    return make_json_safe(text)
+
+
+class JSONRenderer:
+    """Render the event dict as one JSON object, keys in the order oxlog built them."""
+
+    __slots__ = ()
+
+    def __call__(self, event_dict: Mapping[str, Any]) -> str:
+        return dumps(event_dict)
+
+
+ECS_VERSION = "8.11.0"
+
+
+class ECSRenderer:
+    """Render the event dict with Elastic Common Schema names.
+
+    ``@timestamp``, ``log.level``, ``message``, ``ecs.version`` first (as the ECS
+    logging spec asks), then ``log.logger``, ``process.pid``, ``service.name``,
+    ``service.environment``, the workflow context and the call's keys under
+    ``labels`` (scalars as they are, containers as JSON text) and the traceback
+    under ``error.stack_trace``.
+    """
+
+    __slots__ = ("message_key",)
+
+    _HEAD = frozenset({"timestamp", "level", "logger", "process", "service", "env", "exception"})
+
+    def __init__(self, message_key: str = "message") -> None:
+        self.message_key = message_key
+
+    def __call__(self, event_dict: Mapping[str, Any]) -> str:
+        ed = event_dict
+        out: dict[str, Any] = {
+            "@timestamp": ed.get("timestamp"),
+            "log.level": ed.get("level"),
+            "message": ed.get(self.message_key),
+            "ecs.version": ECS_VERSION,
+            "log": {"logger": ed.get("logger")},
+            "process": {"pid": ed.get("process")},
+        }
+        service = {k: v for k, v in (("name", ed.get("service")), ("environment", ed.get("env")))
+                   if v is not None}
+        if service:
+            out["service"] = service
+        labels = {k: _label(v) for k, v in ed.items()
+                  if k not in self._HEAD and k != self.message_key and v is not None}
+        if labels:
+            out["labels"] = labels
+        if "exception" in ed:
+            out["error"] = {"stack_trace": ed["exception"]}
+        return dumps(out)
+
+
+def _label(value: Any) -> Any:
+    if type(value) in (str, int, float, bool):
+        return value
+    if isinstance(value, (Mapping, list, tuple, set, frozenset)):
+        return dumps(value)
+    return to_jsonable(value)
+
+
+# --- logfmt ------------------------------------------------------------------------
+
+#: A value needs quotes when it holds a space or less, ``=``, ``"``, DEL, C1,
+#: U+2028/U+2029 or a lone surrogate (go-logfmt's rule, plus the characters we
+#: never write raw).
+_NEEDS_QUOTES = re.compile('[\x00-\x20="\x7f-\x9f\u2028\u2029\ud800-\udfff]')
+_KEY_UNSAFE = re.compile('[\x00-\x20="\\\\\x7f-\x9f\u2028\u2029\ud800-\udfff]')
+
+
+def logfmt_value(value: Any) -> str | None:
+    """One logfmt value as go-logfmt writes it; ``None`` means "leave the key out"."""
+    kind = type(value)
+    if kind is str:
+        return _quote(value) if _NEEDS_QUOTES.search(value) else value  # type: ignore[arg-type]
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is float:
+        if math.isfinite(value):
+            return repr(value)
+        return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+    if value is None:
+        return None
+    if isinstance(value, (Mapping, list, tuple)):
+        return _quote(dumps(value))
+    return logfmt_value(_plain(value))
+
+
+def _plain(value: Any) -> Any:
+    converted = to_jsonable(value)
+    if isinstance(converted, (list, dict)):
+        return dumps(converted)
+    return converted if type(converted) in (str, int, float, bool) else safe_str(converted)
+
+
+def _quote(text: str) -> str:
+    if not text:
+        return ""
+    return make_json_safe(json.dumps(text, ensure_ascii=False))
+
+
+_key_cache: dict[str, str] = {}
+
+
+def logfmt_key(key: Any) -> str:
+    """A key as logfmt allows it; invalid characters are escaped as ``\\xNN``/``\\uNNNN``."""
+    cached = _key_cache.get(key) if type(key) is str else None
+    if cached is not None:
+        return cached
+    text = key if type(key) is str else safe_str(key)
+    safe = _KEY_UNSAFE.sub(_escape_key_char, text) if text else "_"
+    if type(key) is str and len(_key_cache) < 10_000:
+        _key_cache[key] = safe
+    return safe
+
+
+def _escape_key_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xD800 <= code <= 0xDFFF:
+        return "\\ufffd"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+class LogfmtRenderer:
+    """Render the event dict as logfmt, keys in oxlog's order, as go-logfmt encodes it.
+
+    Strings are quoted when they must be, with JSON escapes inside the quotes;
+    booleans are ``true``/``false``; ``None`` leaves the key out; ``""`` is written
+    ``key=``; dicts and lists are compact JSON.
+    """
+
+    __slots__ = ()
+
+    def __call__(self, event_dict: Mapping[str, Any]) -> str:
+        parts = []
+        for key, value in event_dict.items():
+            text = logfmt_value(value)
+            if text is not None:
+                parts.append(f"{logfmt_key(key)}={text}")
+        return " ".join(parts)
+
+
+# --- console -----------------------------------------------------------------------
+
+_RESET = "\x1b[0m"
+_DIM = "\x1b[2m"
+_BOLD = "\x1b[1m"
+_LEVEL_COLORS = {
+    "debug": "\x1b[34m",
+    "info": "\x1b[32m",
+    "warning": "\x1b[33m",
+    "error": "\x1b[31m",
+    "critical": "\x1b[1;31m",
+}
+_CONSOLE_SKIP = frozenset({"timestamp", "level", "logger", "process", "correlation_id",
+                           "task_id", "parent_task_id", "exception", "stack"})
+_TEXT_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def console_text(text: str) -> str:
+    """*text* with every control character shown as an escape, so it stays on its line."""
+    if text.isprintable():
+        return text
+    return _TEXT_UNSAFE.sub(_console_escape, text)
+
+
+def _console_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char)
+    if named:
+        return named
+    code = ord(char)
+    return "\\ufffd" if 0xD800 <= code <= 0xDFFF else (
+        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+class ConsoleRenderer:
+    """Aligned columns for people: time, level, pid, correlation, parent and task IDs.
+
+    ``20:01:02.123 INFO     1234   | 3baff0df | 65445384 | 4ff0d138 | app.tasks  | message
+    key=value``. IDs are shortened to 8 characters; values are written as in logfmt
+    (so no value can fake a field or a line), and a traceback follows with every
+    line behind a ``│`` gutter, so no exception message can pass for a record.
+    """
+
+    __slots__ = ("colors", "message_key")
+
+    def __init__(self, colors: bool = False, message_key: str = "message") -> None:
+        self.colors = colors
+        self.message_key = message_key
+
+    def __call__(self, event_dict: Mapping[str, Any]) -> str:
+        ed = event_dict
+        level = str(ed.get("level", ""))
+        ts = str(ed.get("timestamp", ""))[11:23]
+        ids = " | ".join(_short(ed.get(k)) for k in ("correlation_id", "parent_task_id", "task_id"))
+        logger = console_text(safe_str(ed.get("logger", "")))
+        message = console_text(safe_str(ed.get(self.message_key, "")))
+        pairs = " ".join(
+            f"{logfmt_key(k)}={v}" for k, v in ((k, logfmt_value(v)) for k, v in ed.items()
+                                                if k not in _CONSOLE_SKIP and k != self.message_key)
+            if v is not None
+        )
+        c = self.colors
+        line = (
+            f"{_paint(ts, _DIM, c)} {_paint(f'{level.upper():<8}', _LEVEL_COLORS.get(level, ''), c)}"
+            f" {ed.get('process', ''):<6} | {_paint(ids, _DIM, c)} | {logger:<24} | "
+            f"{_paint(message, _BOLD, c)}"
+        )
+        if pairs:
+            line += " " + pairs
+        for key in ("exception", "stack"):
+            if key in ed:
+                line += _gutter(safe_str(ed[key]), c)
+        return line
+
+
+def _short(value: Any) -> str:
+    return console_text(str(value))[:8].ljust(8) if value else " " * 8
+
+
+def _paint(text: str, code: str, colors: bool) -> str:
+    return f"{code}{text}{_RESET}" if colors and code else text
+
+
+def _gutter(text: str, colors: bool) -> str:
+    bar = _paint("    │ ", _DIM, colors)
+    return "".join("\n" + bar + console_text(line) for line in text.splitlines())
+
+
+RENDERERS: dict[str, Callable[..., Callable[[Mapping[str, Any]], str]]] = {
+    "json": JSONRenderer,
+    "ecs": ECSRenderer,
+    "logfmt": LogfmtRenderer,
+    "console": ConsoleRenderer,
+}

@@ -1,0 +1,73 @@
+"""Django settings for oxlog: ``from oxlog.settings import *`` in ``settings.py``.
+
+Exports only UPPER_CASE settings (see ``__all__``)::
+
+    from oxlog.settings import *
+    INSTALLED_APPS = [*OXLOG_APPS, ...]
+    MIDDLEWARE = [*OXLOG_MIDDLEWARE, ...]
+
+``LOGGING`` here is built from the environment and the defaults; Django hands it to
+``LOGGING_CONFIG`` (:func:`oxlog.configure_logging`) once ``settings.py`` has run,
+which rebuilds it from the final ``OXLOG_*`` settings and keeps whatever
+``settings.py`` changed in it. Importing this module configures nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from oxlog.conf import Settings
+from oxlog.configuration import build_logging_config
+
+__all__ = [
+    "DJANGO_GUID",
+    "DJANGO_STRUCTLOG_CELERY_ENABLED",
+    "DJANGO_STRUCTLOG_COMMAND_LOGGING_ENABLED",
+    "DJANGO_STRUCTLOG_IP_LOGGING_ENABLED",
+    "LOGGING",
+    "LOGGING_CONFIG",
+    "OXLOG_APPS",
+    "OXLOG_MIDDLEWARE",
+]
+
+OXLOG_APPS = ["django_guid", "django_structlog", "oxlog"]
+
+OXLOG_MIDDLEWARE = [
+    # Refuses correlation IDs that are not canonical before django-guid reads them.
+    "oxlog.middleware.CorrelationIdGuard",
+    # Binds the correlation ID (incoming or new) and echoes it in the response.
+    "django_guid.middleware.guid_middleware",
+    # request_started / request_finished / request_failed, request_id, user_id, ip.
+    "django_structlog.middlewares.RequestMiddleware",
+]
+
+LOGGING_CONFIG = "oxlog.configure_logging"
+
+LOGGING: dict[str, Any] = build_logging_config(Settings.load(django=False))
+
+#: What ``LOGGING`` was at import, to tell ``settings.py``'s edits from oxlog's defaults.
+BASELINE: dict[str, Any] = copy.deepcopy(LOGGING)
+
+# django-guid: oxlog carries the correlation ID into Celery itself (real task IDs,
+# validated on the worker, restored exactly after eager tasks), so django-guid's
+# CeleryIntegration stays off: with it on, both would set the ID and django-guid
+# would replace, then clear, the request's ID around eager tasks.
+DJANGO_GUID: dict[str, Any] = {
+    "GUID_HEADER_NAME": "Correlation-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    "INTEGRATIONS": [],
+    "UUID_FORMAT": "hex",
+}
+
+# django-structlog: its request middleware gives the request events; its Celery
+# receivers are off because oxlog's write the task events (django-structlog's would
+# log task_enqueued twice in workers, put the task's own ID as parent after a retry
+# and leave the previous task's context on the next "received" line).
+DJANGO_STRUCTLOG_CELERY_ENABLED = False
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = True
+# oxlog gives every management command its own correlation ID and events without
+# django-extensions; django-structlog's command logging needs django-extensions.
+DJANGO_STRUCTLOG_COMMAND_LOGGING_ENABLED = False

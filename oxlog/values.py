@@ -1,0 +1,115 @@
+"""Turning any value into something a log line can hold, without ever raising."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import enum
+import math
+import uuid
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import Any
+
+
+def safe_str(value: object) -> str:
+    """``str(value)``, or a placeholder naming the type when ``__str__`` raises."""
+    try:
+        return str(value)
+    except Exception:
+        return placeholder(value)
+
+
+def safe_repr(value: object) -> str:
+    """``repr(value)``, or a placeholder naming the type when ``__repr__`` raises."""
+    try:
+        return repr(value)
+    except Exception:
+        return placeholder(value)
+
+
+def placeholder(value: object) -> str:
+    """The text written for a value that cannot be rendered: ``<unprintable Foo>``."""
+    return f"<unprintable {type(value).__qualname__}>"
+
+
+
+def to_jsonable(value: Any) -> Any:
+    """A JSON-friendly stand-in for *value* (the ``default=`` of the JSON encoder).
+
+    datetime/date/time → ISO 8601; UUID, Decimal, Path → str; Enum → its value;
+    set/frozenset → sorted list; bytes → UTF-8 text (invalid bytes escaped);
+    exceptions → ``"Type: message"``; anything else → ``str()``, or a placeholder
+    naming the type when ``str()`` raises.
+    """
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None and value.utcoffset() == _dt.timedelta(0):
+            return value.isoformat().replace("+00:00", "Z")
+        return value.isoformat()
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, PurePath)):
+        return str(value)
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value) if not isinstance(value.value, enum.Enum) else value.name
+    if isinstance(value, (set, frozenset)):
+        items = [to_jsonable(v) if not _is_plain(v) else v for v in value]
+        try:
+            return sorted(items)
+        except TypeError:
+            return sorted(items, key=safe_repr)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {safe_str(value)}"
+    return safe_str(value)
+
+
+def _is_plain(value: Any) -> bool:
+    return value is None or type(value) in (str, int, float, bool)
+
+
+def sanitize(value: Any, depth: int = 0, seen: frozenset[int] = frozenset()) -> Any:
+    """A deep copy of *value* made only of JSON types, for the slow path.
+
+    Handles what the fast encoder refuses: NaN and ±Infinity (written as the strings
+    ``"NaN"``, ``"Infinity"``, ``"-Infinity"``), recursive containers
+    (``"<recursive dict>"``), keys that are not strings, and values whose
+    conversion raises.
+    """
+    if type(value) is float:
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if value is None or type(value) in (str, int, bool):
+        return value
+    if isinstance(value, (Mapping, list, tuple)):
+        if id(value) in seen or depth > 50:
+            return f"<recursive {type(value).__name__}>"
+        inner = seen | {id(value)}
+        if isinstance(value, Mapping):
+            try:
+                return {_key_text(k): sanitize(v, depth + 1, inner) for k, v in value.items()}
+            except Exception:
+                return placeholder(value)
+        return [sanitize(v, depth + 1, inner) for v in value]
+    if isinstance(value, enum.Enum):
+        return sanitize(to_jsonable(value), depth + 1, seen)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return sanitize(float(value), depth + 1, seen)
+    try:
+        return sanitize(to_jsonable(value), depth + 1, seen)
+    except Exception:
+        return placeholder(value)
+
+
+def _key_text(key: Any) -> str:
+    return key if type(key) is str else safe_str(to_jsonable(key) if not _is_plain(key) else key)
+
+

@@ -1,0 +1,12 @@
+"""Development: coloured console at DEBUG, and both files."""
+
+from __future__ import annotations
+
+from oxlog.settings import *  # noqa: F403
+from oxlog.settings import __all__ as _oxlog_all
+
+__all__ = [*_oxlog_all, "OXLOG_CONSOLE", "OXLOG_FILES", "OXLOG_LEVEL"]
+
+OXLOG_LEVEL = "DEBUG"
+OXLOG_CONSOLE = "console"
+OXLOG_FILES = ["json", "logfmt"]

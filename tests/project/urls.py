@@ -1,0 +1,10 @@
+from django.urls import path
+
+from tests.project.shop import views
+
+urlpatterns = [
+    path("ok/", views.ok),
+    path("boom/", views.boom),
+    path("start/", views.start),
+    path("eager/", views.eager),
+]
