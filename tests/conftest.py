@@ -54,6 +54,11 @@ class Run:
 @pytest.fixture
 def run_python(tmp_path: Path) -> Callable[..., Run]:
     """Run a Python snippet in a fresh interpreter, with OXLOG_DIR in a temporary dir."""
+    return python_runner(tmp_path)
+
+
+def python_runner(tmp_path: Path) -> Callable[..., Run]:
+    """A function running snippets in fresh interpreters, logging under *tmp_path*/logs."""
 
     def run(code: str, *, settings: str | None = "tests.project.settings",
             env: dict[str, str] | None = None, check: bool = True, timeout: float = 60) -> Run:
@@ -70,3 +75,146 @@ def run_python(tmp_path: Path) -> Callable[..., Run]:
         return Run(proc, log_dir)
 
     return run
+
+
+# --- brokers and real workers ---------------------------------------------------------
+
+import signal  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+IN_CI = os.environ.get("CI") == "true"
+BROKERS = ("embedded", "redis", "rabbitmq")
+
+
+def _reachable(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, port: int) -> None:
+    """Skip on a newcomer's machine without *name*; in CI a missing broker fails."""
+    if _reachable(port):
+        return
+    message = f"{name} is not running on 127.0.0.1:{port}"
+    if IN_CI:
+        pytest.fail(message + " (CI must have it: .ci/run starts it)")
+    pytest.skip(message)
+
+
+class Broker:
+    """Where the test project's Celery app sends its messages and keeps its results."""
+
+    def __init__(self, kind: str, tmp: Path) -> None:
+        self.kind, self.queue = kind, f"q-{uuid.uuid4().hex[:10]}"
+        broker_dir = tmp / "broker"
+        for sub in ("queue", "control", "results"):
+            (broker_dir / sub).mkdir(parents=True, exist_ok=True)
+        urls = {
+            "embedded": ("filesystem://", f"file://{broker_dir}/results"),
+            "redis": ("redis://127.0.0.1:6379/13", "redis://127.0.0.1:6379/13"),
+            "rabbitmq": ("amqp://guest:guest@127.0.0.1:5672//", f"file://{broker_dir}/results"),
+        }
+        url, backend = urls[kind]
+        self.env = {"SHOP_BROKER_URL": url, "SHOP_RESULT_BACKEND": backend,
+                    "SHOP_BROKER_DIR": str(broker_dir), "SHOP_QUEUE": self.queue}
+
+
+def make_broker(kind: str, tmp: Path) -> Broker:
+    """A broker of *kind*; Redis and RabbitMQ must be running (see require_service)."""
+    if kind == "redis":
+        require_service("Redis", 6379)
+    if kind == "rabbitmq":
+        require_service("RabbitMQ", 5672)
+    return Broker(kind, tmp)
+
+
+@pytest.fixture(params=BROKERS)
+def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Broker:
+    """Each of the three brokers: embedded (no server), Redis, RabbitMQ."""
+    return make_broker(request.param, tmp_path)
+
+
+@pytest.fixture
+def embedded_broker(tmp_path: Path) -> Broker:
+    """The embedded broker only (for tests about the worker rather than the transport)."""
+    return Broker("embedded", tmp_path)
+
+
+class Workers:
+    """Start real ``celery worker`` / ``celery beat`` processes of the test project."""
+
+    def __init__(self, tmp: Path, log_dir: Path) -> None:
+        self.tmp, self.log_dir = tmp, log_dir
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def env(self, broker: Broker, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OXLOG_", "SHOP_"))}
+        env.update({"OXLOG_DIR": str(self.log_dir), "PYTHONPATH": str(ROOT),
+                    "DJANGO_SETTINGS_MODULE": "tests.project.settings", "OXLOG_CONSOLE": "off"})
+        env.update(broker.env)
+        env.update(extra or {})
+        return env
+
+    def start(self, broker: Broker, pool: str = "prefork", concurrency: int = 2,
+              env: dict[str, str] | None = None) -> str:
+        name = f"w{uuid.uuid4().hex[:8]}@%h"
+        cmd = [sys.executable, "-m", "celery", "-A", "tests.project", "worker", "-P", pool,
+               "-c", str(concurrency), "-Q", broker.queue, "-n", name, "--without-mingle",
+               "--without-gossip", "-l", "INFO"]
+        self._spawn(cmd, broker, env)
+        self.wait_for(lambda r: r["logger"] == "celery.apps.worker" and "ready" in r["message"]
+                      and name.split("@")[0] in r["message"], timeout=40)
+        return name
+
+    def beat(self, broker: Broker) -> None:
+        cmd = [sys.executable, "-m", "celery", "-A", "tests.project", "beat",
+               "-s", str(self.tmp / "celerybeat-schedule"), "-l", "INFO"]
+        self._spawn(cmd, broker, None)
+
+    def _spawn(self, cmd: list[str], broker: Broker, env: dict[str, str] | None) -> None:
+        log = open(self.tmp / f"proc-{len(self.procs)}.out", "wb")  # noqa: SIM115
+        self.procs.append(subprocess.Popen(cmd, cwd=self.tmp, env=self.env(broker, env),
+                                           stdout=log, stderr=subprocess.STDOUT))
+
+    def records(self) -> list[dict[str, Any]]:
+        path = self.log_dir / "json.log"
+        return read_json(path) if path.exists() else []
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], count: int = 1,
+                 timeout: float = 30) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [r for r in self.records() if predicate(r)]
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                outputs = "\n".join(p.read_text(errors="replace")[-2000:]
+                                    for p in sorted(self.tmp.glob("proc-*.out")))
+                raise AssertionError(f"timed out waiting: {len(found)}/{count}\n{outputs}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs.clear()
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Workers]:
+    """Real worker and beat processes, stopped at the end of the test."""
+    pool = Workers(tmp_path, tmp_path / "logs")
+    yield pool
+    pool.stop()

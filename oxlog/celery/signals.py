@@ -306,7 +306,8 @@ def task_failure(sender: Any = None, task_id: str | None = None, exception: Any 
 @_never_raises
 def task_retry(request: Any = None, reason: Any = None, einfo: Any = None, **_: Any) -> None:
     """Log ``task_retrying`` with the reason and the countdown or ETA."""
-    retry = getattr(einfo, "exception", None)
+    retry = reason if hasattr(reason, "when") else getattr(einfo, "exception", None)
+    retry = getattr(retry, "exc", retry) if not hasattr(retry, "when") else retry
     when = getattr(retry, "when", None)
     fields: dict[str, Any] = {"reason": _error_text(getattr(retry, "exc", None) or reason)}
     if isinstance(when, (int, float)) and not isinstance(when, bool):

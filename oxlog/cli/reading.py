@@ -1,0 +1,268 @@
+"""Finding json.log files and reading them fast: blocks of whole lines, records, skips.
+
+Files are read in binary with large reads; a block always ends at a line boundary so that
+callers can search a whole block with one ``bytes.find`` before decoding any line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol, TextIO
+
+from oxlog.cli.errors import CliError
+from oxlog.cli.progress import Progress
+
+DEFAULT_LOG = Path("logs/json.log")
+BLOCK_SIZE = 8 << 20
+REQUIRED_KEYS = frozenset(("timestamp", "level", "message"))
+STDIN_NAME = "-"
+
+Record = dict[str, Any]
+
+
+class Reader(Protocol):
+    """What reading needs of an open input."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Read up to ``size`` bytes."""
+
+    def readline(self) -> bytes:
+        """Read one line."""
+
+    def tell(self) -> int:
+        """Return the position."""
+
+    def close(self) -> None:
+        """Release the input."""
+
+
+class Source:
+    """One input: a plain or gzipped file, or standard input."""
+
+    def __init__(self, name: str) -> None:
+        """Name the input: a path, or ``-`` for stdin."""
+        self.name = name
+
+    def size(self) -> int | None:
+        """Return the size on disk in bytes, if known."""
+        return None
+
+    def open(self) -> tuple[Reader, Reader]:
+        """Open for reading: the stream of lines, and the raw stream whose position is progress."""
+        raise NotImplementedError
+
+
+class FileSource(Source):
+    """A file on disk; names ending in ``.gz`` are decompressed on the fly."""
+
+    def __init__(self, path: Path) -> None:
+        """Remember the path."""
+        super().__init__(str(path))
+        self.path = path
+
+    def size(self) -> int | None:
+        """Return the file's size on disk."""
+        return self.path.stat().st_size
+
+    def open(self) -> tuple[Reader, Reader]:
+        """Open the file, through gzip when its name ends in ``.gz``."""
+        raw = self.path.open("rb")
+        if self.path.suffix == ".gz":
+            return gzip.GzipFile(fileobj=raw, mode="rb"), raw
+        return raw, raw
+
+
+class StdinSource(Source):
+    """Standard input, spooled to a temporary file on first read so it can be read again."""
+
+    def __init__(self) -> None:
+        """Name the source ``-``; nothing is read yet."""
+        super().__init__(STDIN_NAME)
+        self.spool: IO[bytes] | None = None
+
+    def open(self) -> tuple[Reader, Reader]:
+        """Return stdin teed into the spool the first time, the spool itself afterwards."""
+        if self.spool is None:
+            self.spool = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the source)
+            tee = _Tee(sys.stdin.buffer, self.spool)
+            return tee, tee
+        self.spool.seek(0)
+        return self.spool, self.spool
+
+
+class _Tee:
+    """A minimal binary reader that copies what it reads into another file."""
+
+    def __init__(self, reader: IO[bytes], copy: IO[bytes]) -> None:
+        """Read from ``reader``, write the same bytes into ``copy``."""
+        self.reader = reader
+        self.copy = copy
+        self.position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes and copy them."""
+        return self._copied(self.reader.read(size))
+
+    def readline(self) -> bytes:
+        """Read one line and copy it."""
+        return self._copied(self.reader.readline())
+
+    def tell(self) -> int:
+        """Return how many bytes went through."""
+        return self.position
+
+    def close(self) -> None:
+        """Leave stdin and the spool open; nothing to release."""
+
+    def _copied(self, data: bytes) -> bytes:
+        """Write ``data`` into the copy and count it."""
+        self.copy.write(data)
+        self.position += len(data)
+        return data
+
+
+@dataclass
+class Skipped:
+    """Counts of lines that are not oxlog records, reported once at the end."""
+
+    not_json: int = 0
+    not_record: int = 0
+
+    @property
+    def total(self) -> int:
+        """Return all skipped lines."""
+        return self.not_json + self.not_record
+
+    def report(self, stream: TextIO | None = None) -> None:
+        """Write the single summary line on stderr, if anything was skipped."""
+        if self.total:
+            out = stream if stream is not None else sys.stderr
+            out.write(
+                f"oxlog: skipped {self.total} lines that are not oxlog records ({self.not_json} not JSON)\n"
+            )
+
+
+def resolve_sources(names: Iterable[str]) -> list[Source]:
+    """Turn FILES arguments into sources; none means ``logs/json.log`` and its rotations."""
+    names = list(names)
+    if not names:
+        return [FileSource(path) for path in rotation_chain(DEFAULT_LOG)]
+    sources: list[Source] = []
+    for name in names:
+        if name == STDIN_NAME:
+            sources.append(StdinSource())
+        else:
+            sources.append(FileSource(_existing(Path(name))))
+    return sources
+
+
+def rotation_chain(base: Path) -> list[Path]:
+    """Return ``base`` and its rotated siblings, oldest first (``json.log.3.gz`` ... ``json.log``).
+
+    Numbered siblings (``.1``, ``.2.gz``) are older the higher their number; other suffixes
+    (dates written by a timed rotation) sort by name and come before the numbered ones.
+    """
+    _existing(base)
+    pattern = re.compile(re.escape(base.name) + r"\.(.+?)(\.gz)?$")
+    numbered: list[tuple[int, Path]] = []
+    dated: list[tuple[str, Path]] = []
+    for sibling in base.parent.iterdir():
+        match = pattern.match(sibling.name)
+        if match is None or not sibling.is_file():
+            continue
+        suffix = match.group(1)
+        if suffix.isdigit():
+            numbered.append((int(suffix), sibling))
+        else:
+            dated.append((suffix, sibling))
+    older = [path for _, path in sorted(dated)] + [path for _, path in sorted(numbered, reverse=True)]
+    return [*older, base]
+
+
+def _existing(path: Path) -> Path:
+    """Return ``path`` if it is a readable file, else raise the exit-2 error naming it."""
+    if not path.is_file():
+        raise CliError(f"no such log file: {path}")
+    return path
+
+
+def total_size(sources: Iterable[Source]) -> int | None:
+    """Return the summed size of the sources, or None if any size is unknown."""
+    sizes = [source.size() for source in sources]
+    if any(size is None for size in sizes):
+        return None
+    return sum(size for size in sizes if size is not None)
+
+
+def iter_blocks(sources: Iterable[Source], label: str = "reading") -> Iterator[bytes]:
+    """Yield the inputs as blocks of whole lines, each ending with a newline."""
+    sources = list(sources)
+    progress = Progress(total_size(sources), label)
+    done = 0
+    try:
+        for source in sources:
+            stream, raw = source.open()
+            try:
+                for block in _blocks(stream):
+                    yield block
+                    progress.update(done + raw.tell())
+                done += raw.tell()
+            finally:
+                stream.close()
+    finally:
+        progress.close()
+
+
+def _blocks(stream: Reader) -> Iterator[bytes]:
+    """Read large blocks, completing the last line of each with ``readline``."""
+    while True:
+        block = stream.read(BLOCK_SIZE)
+        if not block:
+            return
+        if not block.endswith(b"\n"):
+            block += stream.readline()
+            if not block.endswith(b"\n"):
+                block += b"\n"
+        yield block
+
+
+def iter_matching_lines(blocks: Iterable[bytes], needle: bytes) -> Iterator[bytes]:
+    """Yield the lines that contain ``needle``, searching each block as a whole."""
+    for block in blocks:
+        position = block.find(needle)
+        while position != -1:
+            start = block.rfind(b"\n", 0, position) + 1
+            end = block.index(b"\n", position)
+            yield block[start:end]
+            position = block.find(needle, end)
+
+
+def parse_record(line: bytes, skipped: Skipped) -> Record | None:
+    """Decode one line into an oxlog record, or count it as skipped and return None."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        if line.strip():
+            skipped.not_json += 1
+        return None
+    if not isinstance(value, dict) or not value.keys() >= REQUIRED_KEYS:
+        skipped.not_record += 1
+        return None
+    if not isinstance(value["timestamp"], str) or not isinstance(value["message"], str):
+        skipped.not_record += 1
+        return None
+    return value
+
+
+def message_key(block: bytes) -> bytes:
+    """Return how ``"message":`` is spelled in this block: compact, or with a space."""
+    if b'"message":"' in block or b'"message": "' not in block:
+        return b'"message":"'
+    return b'"message": "'

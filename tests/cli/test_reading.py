@@ -1,0 +1,96 @@
+"""Input rules: default files and rotations, .gz, stdin, skipped lines, exit codes."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+from oxlog.cli import build_parser, command_modules
+from oxlog.cli.reading import (
+    Skipped,
+    iter_blocks,
+    iter_matching_lines,
+    parse_record,
+    resolve_sources,
+    rotation_chain,
+)
+from tests.cli.logbuilder import Runner, Scenario
+
+
+def test_rotation_chain_is_oldest_first(tmp_path: Path) -> None:
+    """json.log.3.gz, json.log.2.gz, json.log.1, then json.log."""
+    for name in ("json.log", "json.log.1", "json.log.2.gz", "json.log.3.gz", "other.log"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in rotation_chain(tmp_path / "json.log")] == [
+        "json.log.3.gz",
+        "json.log.2.gz",
+        "json.log.1",
+        "json.log",
+    ]
+
+
+def test_default_files_are_logs_json_log_and_siblings(
+    oxlog: Runner, scenario: Scenario, tmp_path: Path
+) -> None:
+    """Without FILES, logs/json.log and a gzipped rotation are read from the working directory."""
+    logs = tmp_path / "project" / "logs"
+    logs.mkdir(parents=True)
+    shutil.copy(scenario.web, logs / "json.log")
+    with gzip.open(logs / "json.log.1.gz", "wb") as out:
+        out.write(scenario.worker.read_bytes())
+    result = oxlog("trace", scenario.ids["D"], "--no-lines", cwd=logs.parent)
+    assert result.returncode == 0, result.stderr
+    assert "shop.tasks.d  failed" in result.stdout
+
+
+def test_missing_default_log_exits_2(oxlog: Runner, tmp_path: Path) -> None:
+    """No logs/json.log in the working directory is an error naming it."""
+    result = oxlog("stats", cwd=tmp_path)
+    assert (result.returncode, result.stderr.strip()) == (2, "oxlog: no such log file: logs/json.log")
+
+
+def test_skipped_lines_are_summarised_once(oxlog: Runner, scenario: Scenario) -> None:
+    """Garbled, truncated and non-oxlog lines give one summary line on stderr."""
+    result = oxlog("stats", str(scenario.web), str(scenario.worker))
+    assert result.stderr.strip() == "oxlog: skipped 4 lines that are not oxlog records (2 not JSON)"
+
+
+def test_stdin_stats(oxlog: Runner, scenario: Scenario) -> None:
+    """``-`` reads lines piped in."""
+    result = oxlog("stats", "-", stdin=scenario.worker.read_text())
+    assert result.returncode == 0 and "shop.tasks.c2" in result.stdout
+
+
+def test_parse_record_counts_kinds_of_skips() -> None:
+    """Not-JSON and not-a-record lines are counted apart; blank lines are ignored."""
+    skipped = Skipped()
+    lines = [b"nope", b'{"a": 1}', b"", b'{"timestamp":"x","level":"info","message":"m"}']
+    assert [parse_record(line, skipped) is not None for line in lines] == [False, False, False, True]
+    assert (skipped.not_json, skipped.not_record) == (1, 1)
+
+
+def test_matching_lines_across_block_boundaries(tmp_path: Path, monkeypatch: object) -> None:
+    """Lines are found whole even when a read ends mid-line."""
+    import oxlog.cli.reading as reading
+
+    setattr(reading, "BLOCK_SIZE", 7)  # noqa: B010
+    try:
+        path = tmp_path / "f.log"
+        path.write_bytes(b"aaaa needle bbbb\ncccc\ndd needle\n")
+        found = list(iter_matching_lines(iter_blocks(resolve_sources([str(path)])), b"needle"))
+    finally:
+        setattr(reading, "BLOCK_SIZE", 8 << 20)  # noqa: B010
+    assert found == [b"aaaa needle bbbb", b"dd needle"]
+
+
+def test_demo_slot_is_optional() -> None:
+    """The dispatcher loads trace, lost and stats and tolerates a missing demo module."""
+    assert [m.__name__.rsplit(".", 1)[1] for m in command_modules()][:3] == ["trace", "lost", "stats"]
+    assert "trace" in build_parser().format_help()
+
+
+def test_no_command_prints_help_and_exits_2(oxlog: Runner) -> None:
+    """``oxlog`` alone shows usage and exits 2."""
+    result = oxlog()
+    assert result.returncode == 2 and "trace" in result.stderr
