@@ -75,7 +75,8 @@ def build_logging_config(settings: Settings) -> dict[str, Any]:
             "plain_console": {"()": "oxlog.formatters.ConsoleFormatter",
                               "message_key": settings.message_key},
         },
-        "filters": {"oxlog_celery_duplicates": {"()": "oxlog.filters.DropCeleryDuplicates"}},
+        "filters": {"oxlog_celery_duplicates": {"()": "oxlog.filters.DropCeleryDuplicates"},
+                    "oxlog_task_context": {"()": "oxlog.filters.AddTaskContext"}},
         "handlers": handlers,
         "loggers": _loggers(settings),
         "root": {"level": settings.level, "handlers": list(handlers)},
@@ -87,8 +88,10 @@ def _loggers(settings: Settings) -> dict[str, Any]:
                                for name in PROPAGATING_LOGGERS}
     loggers["django_guid"] = {"level": "WARNING"}  # one INFO line per request otherwise
     if not settings.celery_plain_lines:
-        for name in ("celery.app.trace", "celery.worker.strategy", "celery.worker.request"):
+        for name in ("celery.app.trace", "celery.worker.strategy"):
             loggers[name] = {"filters": ["oxlog_celery_duplicates"]}
+    loggers["celery.worker.request"] = {"filters": ["oxlog_task_context"] + (
+        [] if settings.celery_plain_lines else ["oxlog_celery_duplicates"])}
     for name, level in settings.levels.items():
         loggers.setdefault(name, {})["level"] = level
     return loggers

@@ -35,3 +35,27 @@ class DropCeleryDuplicates(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Keep *record* unless it is one of Celery's duplicated lines."""
         return record.msg not in _DUPLICATES and record.msg != _WORKER_LOST
+
+
+class AddTaskContext(logging.Filter):
+    """Give the worker main process's task lines (time limits, lost workers) their context.
+
+    Celery logs "Hard time limit (…) exceeded for name[id]" in the main process,
+    outside any task: this filter finds the task by the ID in the line's arguments
+    among the requests the main process received, and adds its workflow context.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Add the context of the task named in *record*'s arguments, if known."""
+        args = record.args if isinstance(record.args, tuple) else ()
+        if args and "correlation_id" not in record.__dict__:
+            try:
+                from oxlog.celery.signals import context_of_live_task
+            except ImportError:  # pragma: no cover
+                return True
+            for arg in args:
+                values = context_of_live_task(arg) if isinstance(arg, str) else None
+                if values:
+                    record.__dict__.update(values)
+                    break
+        return True

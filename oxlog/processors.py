@@ -343,7 +343,8 @@ class Redactor:
             except Exception:
                 return value
         if isinstance(value, (list, tuple)):
-            return [self.redact_value(v, depth + 1) for v in value]
+            items = [self.redact_value(v, depth + 1) for v in value]
+            return tuple(items) if isinstance(value, tuple) else items
         if type(value) is str and "=" in value:
             return self.redact_text(value)
         return value

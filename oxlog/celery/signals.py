@@ -118,7 +118,8 @@ def before_task_publish(headers: dict[str, Any] | None = None, **_: Any) -> None
     if headers is None:
         return
     cid = context.current_correlation_id()
-    headers[CORRELATION_HEADER] = cid if cid is not None else correlation.new_correlation_id()
+    # Only a canonical ID travels: the worker would refuse anything else anyway.
+    headers[CORRELATION_HEADER] = cid if correlation.is_valid(cid) else correlation.new_correlation_id()
     headers[PUBLISHED_HEADER] = time.time()
 
 
@@ -186,6 +187,12 @@ class _exactly:
         context.reset(self.token)
 
 
+def context_of_live_task(task_id: str) -> dict[str, Any] | None:
+    """The context of a task the worker's main process holds a request for (else ``None``)."""
+    values = _main_process_context(task_id, None) if task_id in _live_requests else None
+    return {k: v for k, v in values.items() if v is not None} if values else None
+
+
 def _main_process_context(task_id: str | None, name: str | None) -> dict[str, Any] | None:
     """The context of a task the main process knows (by its request), else ``None``."""
     request = _live_requests.get(task_id) if task_id else None
@@ -201,8 +208,12 @@ def task_revoked(request: Any = None, terminated: bool = False, signum: Any = No
     """Log ``task_revoked`` (terminated, expired or revoked) with the task's context."""
     if request is None:
         return
-    headers = request.request_dict
-    values = task_context(headers.get(CORRELATION_HEADER), headers, request.name)
+    headers = getattr(request, "request_dict", None)
+    if headers is not None:  # the worker's Request
+        values = task_context(headers.get(CORRELATION_HEADER), headers, request.name)
+    else:  # a task Context (revoked before it ran in this process)
+        name = getattr(request, "task", None) or getattr(request, "name", None)
+        values = task_context(getattr(request, CORRELATION_HEADER, None), request, name)
     signame = getattr(signum, "name", None) or (str(signum) if signum is not None else None)
     with _exactly(values):
         log_event(logger, "task_revoked", terminated=bool(terminated), expired=bool(expired),
@@ -290,17 +301,39 @@ def _started(task: Any) -> Any:
 @_never_raises
 def task_failure(sender: Any = None, task_id: str | None = None, exception: Any = None,
                  traceback: Any = None, **_: Any) -> None:
-    """Log ``task_failed`` with the traceback, in the task or in the main process."""
-    exc_info = (type(exception), exception, traceback) if exception is not None else None
-    fields = {"error": _error_text(exception)}
+    """Log ``task_failed`` with the traceback, in the task or in the main process.
+
+    Failures decided by the worker's main process (a lost child, a hard time
+    limit) find the task's context in the request Celery pushes for the signal,
+    or in the requests the main process received; Celery may signal the same
+    failure twice there (time limit, then the pool's report): it is logged once.
+    """
+    fields: dict[str, Any] = {"error": _error_text(exception)}
+    if isinstance(traceback, str):  # the main process gets the child's traceback as text
+        fields["exception"] = traceback.rstrip("\n")
+        exc_info = None
+    else:
+        exc_info = (type(exception), exception, traceback) if exception is not None else None
     if context.get_context().get("task_id") == task_id:
         log_event(logger, "task_failed", duration_ms=_ms_since(_started(sender)), **fields,
                   exc_info=exc_info)
         return
+    request = _live_requests.get(task_id) if task_id else None
+    if request is not None:
+        if getattr(request, "_oxlog_failed", False):
+            return
+        request._oxlog_failed = True
     name = getattr(sender, "name", None)
-    values = _main_process_context(task_id, name) or {"task_id": task_id, "task_name": name}
+    values = _main_process_context(task_id, name) or _pushed_context(sender, task_id, name)
     with _exactly(values):
         log_event(logger, "task_failed", **fields, exc_info=exc_info)
+
+
+def _pushed_context(task: Any, task_id: str | None, name: str | None) -> dict[str, Any]:
+    req = getattr(task, "request", None)
+    if req is not None and getattr(req, "id", None) == task_id:
+        return task_context(getattr(req, CORRELATION_HEADER, None), req, name)
+    return {"task_id": task_id, "task_name": name}
 
 
 @_never_raises

@@ -56,3 +56,25 @@ def numbered(i: int) -> int:
 def fails() -> None:
     log.info("about_to_fail")
     raise RuntimeError("task failed on purpose")
+
+
+@shared_task
+def dies() -> None:
+    log.info("about_to_die")
+    import os
+
+    os._exit(1)
+
+
+@shared_task(time_limit=1)
+def sleeps(seconds: float) -> None:
+    log.info("sleeping", seconds=seconds)
+    import time
+
+    time.sleep(seconds)
+
+
+@shared_task
+def publishes_then_logs() -> None:
+    numbered.delay(99)
+    log.info("published_from_task")

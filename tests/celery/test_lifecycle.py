@@ -1,0 +1,159 @@
+"""Task events and context on real worker processes (embedded broker): pools, beat, failures."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+TASKS = "tests.project.shop.tasks."
+
+PUBLISH_50 = """
+import django
+django.setup()
+import oxlog
+from tests.project.shop.tasks import numbered
+for i in range(50):
+    with oxlog.bound(correlation_id=oxlog.new_correlation_id()):
+        numbered.delay(i)
+"""
+
+
+@pytest.mark.parametrize("pool", ["solo", "prefork"])
+def test_fifty_tasks_never_carry_another_tasks_ids(pool: str, embedded_broker: Any, workers: Any,
+                                                   run_python: Any) -> None:
+    """Each task's lines carry its own task ID and the correlation ID it was published with."""
+    workers.start(embedded_broker, pool=pool, concurrency=2)
+    run_python(PUBLISH_50, env=embedded_broker.env)
+    workers.wait_for(lambda r: r["message"] == "task_succeeded", count=50, timeout=60)
+    records = workers.records()
+    published = {r["child_task_id"]: (r["correlation_id"], r["args"]) for r in records
+                 if r["message"] == "task_enqueued"}
+    assert len(published) == 50 and len({cid for cid, _ in published.values()}) == 50
+    lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        if "task_id" in record:
+            lines[record["task_id"]].append(record)
+    assert set(lines) == set(published)
+    for task_id, task_lines in lines.items():
+        cid, args = published[task_id]
+        assert {r["correlation_id"] for r in task_lines} == {cid}
+        assert {r["task_name"] for r in task_lines} == {TASKS + "numbered"}
+        ran = [r for r in task_lines if r["message"] == "numbered_ran"]
+        assert len(ran) == 1 and f"({ran[0]['i']},)" == args
+        stdlib = [r for r in task_lines if r["message"].startswith("numbered stdlib")]
+        assert stdlib == [] or stdlib[0]["message"] == f"numbered stdlib {ran[0]['i']}"
+    worker_pids = {r["process"] for r in records if r["message"] in ("task_received", "task_started")}
+    stale = [r for r in records if r["process"] in worker_pids and "task_id" not in r
+             and r.get("correlation_id")]
+    assert stale == []  # no worker line outside a task keeps a task's correlation ID
+
+
+def test_beat_dispatches_share_a_fresh_correlation_id_with_their_task(
+        embedded_broker: Any, workers: Any) -> None:
+    """'Sending due task' and the task it sends share one ID, different per dispatch."""
+    workers.start(embedded_broker, pool="solo")
+    workers.beat(embedded_broker)
+    ticks = workers.wait_for(lambda r: r["message"] == "tick_ran", count=2, timeout=30)
+    records = workers.records()
+    sending = [r for r in records if r["logger"] == "celery.beat"
+               and r["message"].startswith("Scheduler: Sending due task tick")]
+    assert len(sending) >= 2
+    cids = [r["correlation_id"] for r in sending]
+    assert len(set(cids)) == len(cids)
+    enqueued = {r["correlation_id"]: r["child_task_id"] for r in records
+                if r["message"] == "task_enqueued"}
+    for tick in ticks[:2]:
+        assert tick["correlation_id"] in cids
+        assert enqueued[tick["correlation_id"]] == tick["task_id"]
+        assert tick.get("parent_task_id") is None and tick["root_task_id"] == tick["task_id"]
+
+
+def test_eager_task_in_a_request_keeps_the_requests_correlation_id(run_python: Any) -> None:
+    """task.apply() inside a request runs with the request's ID, which is intact afterwards."""
+    run = run_python("""
+        import django
+        django.setup()
+        from django.test import Client
+        r = Client().get("/eager/", HTTP_CORRELATION_ID="6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90")
+        assert r.status_code == 200
+    """)
+    records = run.json()
+    cid = "6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90"
+    ran = next(r for r in records if r["message"] == "numbered_ran")
+    assert ran["correlation_id"] == cid and ran["task_name"] == TASKS + "numbered"
+    after = next(r for r in records if r["message"] == "after_eager")
+    assert after["correlation_id"] == cid and "task_id" not in after
+    finished = next(r for r in records if r["message"] == "request_finished")
+    assert finished["correlation_id"] == cid and "task_id" not in finished
+
+
+def test_failures_in_the_task_and_in_the_main_process_carry_the_ids(
+        embedded_broker: Any, workers: Any, run_python: Any) -> None:
+    """A raising task, a lost worker child and a hard time limit all log task_failed with IDs."""
+    workers.start(embedded_broker, pool="prefork", concurrency=2)
+    run_python("""
+        import django
+        django.setup()
+        import oxlog
+        from tests.project.shop.tasks import dies, fails, sleeps
+        with oxlog.bound(correlation_id="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"):
+            fails.delay()
+        with oxlog.bound(correlation_id="bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"):
+            dies.delay()
+        with oxlog.bound(correlation_id="cccccccccccccccccccccccccccccccc"):
+            sleeps.delay(5)
+    """, env=embedded_broker.env)
+    # billiard reports a lost child after worker_lost_wait (10 s)
+    failed = workers.wait_for(lambda r: r["message"] == "task_failed", count=3, timeout=60)
+    by_cid = {r["correlation_id"]: r for r in failed}
+    raised = by_cid["a" * 32]
+    assert raised["task_name"] == TASKS + "fails" and raised["duration_ms"] >= 0
+    assert raised["error"] == "RuntimeError: task failed on purpose"
+    assert raised["exception"].endswith("RuntimeError: task failed on purpose")
+    for cid, name in (("b" * 32, "dies"), ("c" * 32, "sleeps")):
+        record = by_cid[cid]
+        assert record["task_name"] == TASKS + name and record["task_id"]
+        assert record["root_task_id"] == record["task_id"]
+    assert "WorkerLostError" in by_cid["b" * 32]["error"]
+    assert "TimeLimitExceeded" in by_cid["c" * 32]["error"]
+    assert len(failed) == len({r["task_id"] for r in failed}) == 3  # once each
+    records = workers.records()
+    plain = [r for r in records if r["logger"] == "celery.app.trace" and "raised" in r["message"]]
+    assert plain == []  # said once, by task_failed
+    limit = next(r for r in records if r["message"].startswith("Hard time limit"))
+    assert limit["correlation_id"] == "c" * 32 and limit["task_id"] == by_cid["c" * 32]["task_id"]
+
+
+def test_unknown_and_revoked_tasks_are_logged_with_their_ids(
+        embedded_broker: Any, workers: Any, run_python: Any) -> None:
+    """A message for an unregistered task, and a revoked task, each give one event with IDs."""
+    workers.start(embedded_broker, pool="solo")
+    run_python("""
+        import django
+        django.setup()
+        import oxlog
+        from tests.project.celery import app
+        with oxlog.bound(correlation_id="dddddddddddddddddddddddddddddddd"):
+            app.send_task("shop.no_such_task", queue=app.conf.task_default_queue)
+        with oxlog.bound(correlation_id="eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"):
+            result = app.send_task("tests.project.shop.tasks.numbered", args=(1,), countdown=30,
+                                   queue=app.conf.task_default_queue)
+        print(result.id)
+    """, env=embedded_broker.env)
+    unknown = workers.wait_for(lambda r: r["message"] == "task_unknown", timeout=30)[0]
+    assert unknown["correlation_id"] == "d" * 32 and unknown["task_id"]
+    assert unknown["level"] == "error"
+    received = workers.wait_for(lambda r: r["message"] == "task_received"
+                                and r["correlation_id"] == "e" * 32, timeout=30)[0]
+    run_python(f"""
+        import django
+        django.setup()
+        from tests.project.celery import app
+        app.control.revoke("{received['task_id']}")
+    """, env=embedded_broker.env)
+    revoked = workers.wait_for(lambda r: r["message"] == "task_revoked", timeout=30)[0]
+    assert revoked["task_id"] == received["task_id"] and revoked["correlation_id"] == "e" * 32
+    assert revoked["terminated"] is False
