@@ -1,6 +1,7 @@
 """Django system checks (``python manage.py check``), one stable id per mistake.
 
-* ``oxlog.E001`` an ``OXLOG_*`` setting has a bad value;
+* ``oxlog.E001`` an ``OXLOG_*`` setting has a bad value (normally ``django.setup()``
+  already stopped with the same message);
 * ``oxlog.E002`` the log directory cannot be written;
 * ``oxlog.E003`` an app of ``OXLOG_APPS`` is missing from ``INSTALLED_APPS``;
 * ``oxlog.E004`` a middleware of ``OXLOG_MIDDLEWARE`` is missing from ``MIDDLEWARE``;

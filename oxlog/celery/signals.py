@@ -52,15 +52,12 @@ def _never_raises(receiver: Callable[..., None]) -> Callable[..., None]:
 # --- helpers ----------------------------------------------------------------------
 
 
-def _valid_correlation_id(value: Any, source: str) -> str | None:
-    if value is None:
-        return None
-    if correlation.is_valid(value):
-        return str(value)
-    log_event(logger, "correlation_id_rejected", source=source,
-              length=len(value) if isinstance(value, (str, bytes)) else None,
-              reason=correlation.rejection_reason(value))
-    return None
+def _checked_correlation_id(value: Any) -> tuple[str | None, dict[str, Any] | None]:
+    """*value* if it is a canonical correlation ID, and else what to log about it."""
+    if value is None or correlation.is_valid(value):
+        return value, None
+    return None, {"source": "message_header", "reason": correlation.rejection_reason(value),
+                  "length": len(value) if isinstance(value, (str, bytes)) else None}
 
 
 def task_context(correlation_id: str | None, headers: Mapping[str, Any] | Any,
@@ -141,7 +138,7 @@ def after_task_publish(headers: Mapping[str, Any] | None = None, body: Any = Non
     if isinstance(body, (tuple, list)) and len(body) >= 2:
         fields["args"], fields["kwargs"] = _args_text(body[0]), _args_text(body[1])
     cid = headers.get(CORRELATION_HEADER)
-    if cid and context.current_correlation_id() != cid:
+    if correlation.is_valid(cid) and context.current_correlation_id() != cid:
         with context.bound(correlation_id=cid):
             log_event(logger, "task_enqueued", **fields)
     else:
@@ -162,7 +159,7 @@ def task_received(request: Any = None, **_: Any) -> None:
     if request is None:
         return
     headers = request.request_dict
-    cid = _valid_correlation_id(headers.get(CORRELATION_HEADER), "message_header")
+    cid, rejected = _checked_correlation_id(headers.get(CORRELATION_HEADER))
     if cid is None:
         cid = correlation.new_correlation_id()
         headers[CORRELATION_HEADER] = cid
@@ -171,6 +168,8 @@ def task_received(request: Any = None, **_: Any) -> None:
     if headers.get("eta"):
         fields["eta"] = headers["eta"]
     with _exactly(task_context(cid, headers, request.name)):
+        if rejected:
+            log_event(logger, "correlation_id_rejected", **rejected)
         log_event(logger, "task_received", **fields)
 
 
@@ -247,13 +246,16 @@ def task_prerun(task: Any = None, **_: Any) -> None:
     if task is None:
         return
     req = task.request
-    cid = _valid_correlation_id(getattr(req, CORRELATION_HEADER, None), "message_header")
-    if cid is None:  # eager (apply) or a publisher without oxlog: the caller's, else new
-        cid = context.current_correlation_id() or correlation.new_correlation_id()
+    cid, rejected = _checked_correlation_id(getattr(req, CORRELATION_HEADER, None))
+    if cid is None:  # eager (apply), or not received by an oxlog worker: the caller's, else new
+        caller = context.current_correlation_id()
+        cid = caller if correlation.is_valid(caller) else correlation.new_correlation_id()
     req._oxlog_structlog = structlog.contextvars.get_contextvars()
     req._oxlog_token = context.replace_context(
         {k: v for k, v in task_context(cid, req, task.name).items() if v is not None})
     req._oxlog_started = time.perf_counter()
+    if rejected:
+        log_event(logger, "correlation_id_rejected", **rejected)
     log_event(logger, "task_started",
               queue_wait_ms=_queue_wait_ms(getattr(req, PUBLISHED_HEADER, None)))
 

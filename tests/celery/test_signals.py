@@ -1,0 +1,89 @@
+"""The receivers: connected once, never breaking a publish or a task, and wary of headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def test_receivers_connect_once_however_often_setup_runs(run_python: Any) -> None:
+    """django.setup() plus repeated connect() leaves one receiver per signal."""
+    run = run_python("""
+        import django
+        django.setup()
+        import oxlog.celery
+        from celery import signals
+        for _ in range(3):
+            oxlog.celery.connect()
+            oxlog.celery.setup()
+        for name in ("before_task_publish", "after_task_publish", "task_prerun", "task_postrun",
+                     "task_received", "setup_logging"):
+            receivers = getattr(signals, name).receivers
+            ours = [r for r in receivers if "oxlog" in str(r[0])]
+            print(name, len(ours))
+    """)
+    counts = dict(line.split() for line in run.stdout.splitlines())
+    assert set(counts.values()) == {"1"}, counts
+
+
+def test_a_failing_receiver_never_breaks_a_publish_or_a_task(run_python: Any) -> None:
+    """With oxlog's event logging broken, publishing and eager tasks still work; each
+    receiver's failure is reported once on stderr."""
+    run = run_python("""
+        import django
+        django.setup()
+        import oxlog.celery.signals as sig
+        def broken(*args, **kwargs):
+            raise RuntimeError("broken on purpose")
+        sig.log_event = broken
+        from tests.project.shop.tasks import numbered
+        for i in range(3):
+            numbered.delay(i)
+            assert numbered.apply(args=(i,)).get() == i
+        print("still fine")
+    """)
+    assert run.stdout.strip().endswith("still fine")
+    reports = [line for line in run.stderr.splitlines() if line.startswith("oxlog:")]
+    assert len(reports) == len(set(reports)) == 3  # after_task_publish, task_prerun, task_success
+    assert all("broken on purpose" in line for line in reports)
+
+
+def test_a_non_string_correlation_id_never_reaches_the_broker(run_python: Any) -> None:
+    """A bound correlation ID that is not canonical is replaced on publish."""
+    run = run_python("""
+        import django
+        django.setup()
+        import oxlog
+        from tests.project.shop.tasks import numbered
+        with oxlog.bound(correlation_id=object()):
+            numbered.delay(1)
+        with oxlog.bound(correlation_id="not canonical"):
+            numbered.delay(2)
+    """)
+    enqueued = [r for r in run.json() if r["message"] == "task_enqueued"]
+    assert len(enqueued) == 2
+
+
+@pytest.mark.slow
+def test_hostile_correlation_id_in_a_message_header_is_replaced(
+        embedded_broker: Any, workers: Any, run_python: Any) -> None:
+    """A broker is input too: a forged header gets the same treatment as an HTTP one."""
+    workers.start(embedded_broker, pool="prefork", concurrency=2)
+    run_python("""
+        import django
+        django.setup()
+        from celery import signals
+        signals.before_task_publish.disconnect(dispatch_uid="oxlog.before_task_publish")
+        from tests.project.shop.tasks import numbered
+        numbered.apply_async(args=(1,), headers={"oxlog_correlation_id": "{evil}\\nlevel=error"})
+    """, env=embedded_broker.env)
+    done = workers.wait_for(lambda r: r["message"] == "task_succeeded", timeout=30)[0]
+    records = workers.records()
+    rejected = [r for r in records if r["message"] == "correlation_id_rejected"]
+    assert len(rejected) == 1 and rejected[0]["source"] == "message_header"
+    assert rejected[0]["length"] == len("{evil}\nlevel=error")
+    task_lines = [r for r in records if r.get("task_id") == done["task_id"]]
+    assert len({r["correlation_id"] for r in task_lines}) == 1
+    assert len(task_lines[0]["correlation_id"]) == 32
+    assert "evil" not in (workers.log_dir / "json.log").read_text()
