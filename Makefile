@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m oxlog.demo.minimal
+	$(VENV)/bin/oxlog demo
 
 test: $(STAMP)
 	$(PY) -m pytest

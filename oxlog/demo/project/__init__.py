@@ -1,0 +1,5 @@
+"""The demo's Django project (``oxlog demo``): a shop whose order fans out into tasks."""
+
+from oxlog.demo.project.celery import app as celery_app
+
+__all__ = ["celery_app"]

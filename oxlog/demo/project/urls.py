@@ -1,0 +1,5 @@
+from django.urls import path
+
+from oxlog.demo.project import views
+
+urlpatterns = [path("orders/", views.place_order)]
