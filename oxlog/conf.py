@@ -47,7 +47,6 @@ DEFAULT_REDACT_KEYS = (
     "access_key",
     "private_key",
     "authorization",
-    "auth",
     "cookie",
     "session",
     "csrf",

@@ -397,6 +397,7 @@ def connect() -> None:
     """Connect every receiver, once however many times this runs."""
     for name, receiver in _RECEIVERS.items():
         getattr(signals, name).connect(receiver, weak=False, dispatch_uid=f"oxlog.{name}")
-    from oxlog.celery import beat
+    from oxlog.celery import beat, task_ids
 
     beat.install()
+    task_ids.install()

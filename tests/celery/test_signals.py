@@ -87,3 +87,35 @@ def test_hostile_correlation_id_in_a_message_header_is_replaced(
     assert len({r["correlation_id"] for r in task_lines}) == 1
     assert len(task_lines[0]["correlation_id"]) == 32
     assert "evil" not in (workers.log_dir / "json.log").read_text()
+
+
+def test_task_id_prefix_puts_the_correlation_id_in_new_task_ids(run_python: Any) -> None:
+    """OXLOG_TASK_ID_PREFIX: delay() IDs start with the correlation ID; given IDs are kept."""
+    run = run_python("""
+        import django
+        django.setup()
+        import oxlog
+        from tests.project.shop.tasks import numbered
+        with oxlog.bound(correlation_id="6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90"):
+            print(numbered.delay(1).id)
+            print(numbered.apply_async(args=(2,), task_id="given-id").id)
+        print(numbered.delay(3).id)
+    """, env={"OXLOG_TASK_ID_PREFIX": "1"})
+    first, given, fresh = run.stdout.split()
+    assert first.startswith("6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90_") and len(first) == 69
+    assert given == "given-id"
+    cid, _, rest = fresh.partition("_")
+    enqueued = {r["child_task_id"]: r["correlation_id"] for r in run.json()
+                if r["message"] == "task_enqueued"}
+    assert enqueued[fresh] == cid and len(rest) == 36
+
+
+def test_task_ids_are_plain_uuids_by_default(run_python: Any) -> None:
+    """Without the setting, oxlog leaves Celery's task IDs alone."""
+    run = run_python("""
+        import django
+        django.setup()
+        from tests.project.shop.tasks import numbered
+        print(numbered.delay(1).id)
+    """)
+    assert len(run.stdout.strip()) == 36 and "_" not in run.stdout
