@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - Django is a dependency, but keep confi
     _Base = Exception  # type: ignore[misc,assignment]
 
 
-class ConfigurationError(_Base, ValueError):  # type: ignore[misc]
+class ConfigurationError(_Base, ValueError):
     """A setting has a value oxlog cannot use; the message says which and how to fix it."""
 
 
@@ -211,7 +211,7 @@ def _level(name: str, raw: Any, source: str) -> str:
         named = logging.getLevelName(raw)
         if named in LEVELS:
             return str(named)
-    if isinstance(raw, str) and raw.strip().upper() in LEVELS + ("WARN",):
+    if isinstance(raw, str) and raw.strip().upper() in (*LEVELS, "WARN"):
         value = raw.strip().upper()
         return "WARNING" if value == "WARN" else value
     raise _fail(name, raw, source, "use a log level: " + ", ".join(LEVELS))

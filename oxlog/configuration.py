@@ -155,8 +155,35 @@ def _derived_from_oxlog(config: Mapping[str, Any]) -> bool:
     return isinstance(formatter, Mapping) and formatter.get("()") == "oxlog.formatters.JSONFormatter"
 
 
+def _guard_make_record() -> None:
+    """Make ``extra=`` keys that clash with ``LogRecord`` attributes harmless.
+
+    ``logging.Logger.makeRecord`` raises ``KeyError`` into the caller for
+    ``extra={"message": …}`` (or ``asctime``, ``name``, ``process``, …). oxlog wraps it
+    once so such a key is kept as ``_message`` instead, as for structlog calls.
+    """
+    original = logging.Logger.makeRecord
+    if getattr(original, "_oxlog", False):
+        return
+
+    def make_record(self: logging.Logger, name: str, level: int, fn: str, lno: int, msg: object,
+                    args: Any, exc_info: Any, func: str | None = None,
+                    extra: Mapping[str, object] | None = None, sinfo: str | None = None,
+                    ) -> logging.LogRecord:
+        if extra and not _CLASHING.isdisjoint(extra):
+            extra = {("_" + k if k in _CLASHING else k): v for k, v in extra.items()}
+        return original(self, name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
+
+    make_record._oxlog = True  # type: ignore[attr-defined]
+    logging.Logger.makeRecord = make_record  # type: ignore[method-assign]
+
+
+_CLASHING = processors.RECORD_ATTRS | {"message", "asctime"}
+
+
 def apply(settings: Settings, config: Mapping[str, Any]) -> None:
     """Install the processor chain, run ``dictConfig`` and configure structlog."""
+    _guard_make_record()
     chain = processors.build_chain(
         static_fields={"service": settings.service, "env": settings.env},
         redactor=processors.Redactor(settings.redact_keys) if settings.redact else None,

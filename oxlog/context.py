@@ -33,13 +33,14 @@ _workflow: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
     "oxlog_workflow", default=_EMPTY
 )
 
+#: django-guid's correlation-ID variable (set by its middleware for each request).
+guid_var: contextvars.ContextVar[Any] | None
 try:
     from django_guid.context import guid as _django_guid
-except ImportError:  # pragma: no cover - django-guid is a dependency
-    _django_guid = None
 
-#: django-guid's correlation-ID variable (set by its middleware for each request).
-guid_var: contextvars.ContextVar[Any] | None = _django_guid
+    guid_var = _django_guid
+except ImportError:  # pragma: no cover - django-guid is a dependency
+    guid_var = None
 
 Token = contextvars.Token
 

@@ -9,6 +9,7 @@ which never become ``LogRecord`` objects.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,8 +26,31 @@ class OxlogFormatter(logging.Formatter):
         self.renderer = renderer
 
     def format(self, record: logging.LogRecord) -> str:
-        """Render *record* as one line."""
-        return self.render_event(processors.event_from_record(record))
+        """Render *record* as one line; never raises.
+
+        Handlers other than oxlog's (a ``StreamHandler``, pytest's, Sentry's) call
+        this: an exception here would reach ``Handler.handleError``, which prints
+        the record's arguments — secrets included — to stderr. A record that cannot
+        be rendered gives a placeholder line instead, reported once.
+        """
+        try:
+            return self.render_event(processors.event_from_record(record))
+        except Exception as exc:
+            return self.render_fallback(None, record, exc)
+
+    def render_fallback(self, event_dict: Mapping[str, Any] | None,
+                        record: logging.LogRecord | None, exc: BaseException) -> str:
+        """The line written for a record that could not be rendered (reported once)."""
+        from oxlog.handlers import report
+
+        report(f"render:{type(exc).__name__}",
+               f"a record could not be rendered ({type(exc).__name__}); "
+               "a placeholder line was written instead")
+        stand_in = fallback_event(event_dict, record, exc)
+        try:
+            return self.render_event(stand_in)
+        except Exception:
+            return renderers.dumps(stand_in)
 
     def render_event(self, event_dict: Mapping[str, Any], colors: bool = False) -> str:
         """Render an event dict as one line."""
@@ -67,15 +91,25 @@ class ConsoleFormatter(OxlogFormatter):
 def fallback_event(event_dict: Mapping[str, Any] | None, record: logging.LogRecord | None,
                    error: BaseException) -> dict[str, Any]:
     """A minimal, always-renderable stand-in for a record that failed to render."""
-    source: Mapping[str, Any] = event_dict or {}
+    source: Mapping[str, Any] = event_dict if isinstance(event_dict, Mapping) else {}
     key = processors.options.message_key
-    message = source.get(key) if source else (record.msg if record is not None else "")
+
+    def pick(name: str, from_record: Callable[[logging.LogRecord], Any], default: Any) -> str:
+        try:
+            value = source.get(name) if source else None
+            if value is None and record is not None:
+                value = from_record(record)
+            text = "" if value is None else values.safe_str(value)
+        except Exception:
+            text = ""
+        return text or values.safe_str(default)
+
     return {
-        "timestamp": str(source.get("timestamp") or processors.format_timestamp(
-            record.created if record is not None else 0.0)),
-        "level": str(source.get("level") or (record.levelname.lower() if record else "error")),
-        "logger": values.safe_str(source.get("logger") or (record.name if record else "")),
-        key: values.safe_str(message),
+        "timestamp": pick("timestamp", lambda r: processors.format_timestamp(r.created),
+                          processors.format_timestamp(time.time())),
+        "level": pick("level", lambda r: r.levelname.lower(), "error"),
+        "logger": pick("logger", lambda r: r.name, ""),
+        key: pick(key, lambda r: r.msg, ""),
         "process": processors.PID,
         "oxlog_error": f"this record could not be rendered: {type(error).__name__}",
     }

@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -50,7 +51,7 @@ def forget_reports() -> None:
 class OxlogHandler(logging.Handler):
     """Base: lock-free ``handle`` (each emit is one atomic write) and event rendering."""
 
-    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+    def handle(self, record: logging.LogRecord) -> bool:
         """Filter and emit *record* without taking the handler lock."""
         if self.filters and not self.filter(record):
             return False
@@ -85,31 +86,51 @@ class OxlogHandler(logging.Handler):
 
     def _fallback(self, event_dict: Mapping[str, Any] | None, record: logging.LogRecord | None,
                   exc: BaseException) -> str:
+        formatter = self.formatter
+        if isinstance(formatter, OxlogFormatter):
+            return formatter.render_fallback(event_dict, record, exc)
         report(f"render:{type(exc).__name__}",
                f"a record could not be rendered ({type(exc).__name__}); "
                "a placeholder line was written instead")
-        stand_in = fallback_event(event_dict, record, exc)
-        formatter = self.formatter
-        try:
-            if isinstance(formatter, OxlogFormatter):
-                return formatter.render_event(stand_in)
-        except Exception:
-            pass
         from oxlog.renderers import dumps
 
-        return dumps(stand_in)
+        return dumps(fallback_event(event_dict, record, exc))
 
     def write_line(self, text: str) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
+#: Every live FileHandler, so that one fork hook renews their locks (a hook per
+#: handler would keep every handler ever configured alive).
+_file_handlers: weakref.WeakSet[FileHandler] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for handler in list(_file_handlers):
+        handler._reinit_lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class FileHandler(OxlogHandler):
-    """Append each record to *filename* with one ``write()``; safe for many processes."""
+    """Append each record to *filename* with one ``write()``; safe for many processes.
+
+    Before each write (every :attr:`check_interval` seconds) the path is checked:
+    when it names another file (moved away, deleted, replaced) the path is opened
+    again, created if need be. When it cannot be opened while the previous file
+    still exists under another name (``mv json.log json.log.1`` into a directory
+    that no longer allows creating files), records keep going to that file rather
+    than being dropped.
+    """
 
     #: Seconds between two checks that the path still names the open file.
     check_interval = 0.0
     #: Seconds between two attempts to reopen a path that failed.
     retry_interval = 1.0
+    #: Seconds a replaced descriptor stays open: another thread may have read it just
+    #: before the reopen, and must never write into a descriptor number reused since.
+    retire_delay = 10.0
 
     def __init__(self, filename: str | os.PathLike[str], level: int | str = logging.NOTSET) -> None:
         super().__init__(level)
@@ -118,10 +139,13 @@ class FileHandler(OxlogHandler):
         self._identity: tuple[int, int] | None = None
         self._next_check = 0.0
         self._failing: str | None = None
+        self._stuck: str | None = None
+        self._partial = False
         self._dropped = 0
+        self._retired: list[tuple[float, int]] = []
         self._open_lock = threading.Lock()
-        os.register_at_fork(after_in_child=self._reinit_lock)
-        self._open()
+        _file_handlers.add(self)
+        self._open(time.monotonic())
 
     def _reinit_lock(self) -> None:
         self._open_lock = threading.Lock()
@@ -141,11 +165,17 @@ class FileHandler(OxlogHandler):
         if fd < 0:
             self._dropped += 1
             return
+        if self._partial:  # end the piece a failed write left, so this record is a line
+            data = b"\n" + data
         try:
             written = os.write(fd, data)
             while written < len(data):  # only after a signal or on a nearly full disk
+                if written <= 0:
+                    raise OSError(28, "No space left on device")
+                self._partial = True
                 data = data[written:]
                 written = os.write(fd, data)
+            self._partial = False
         except OSError as exc:
             self._dropped += 1
             self._fail(exc, now)
@@ -155,17 +185,21 @@ class FileHandler(OxlogHandler):
 
     def _check(self, now: float) -> None:
         self._next_check = now + self.check_interval
+        if self._retired and now - self._retired[0][0] >= self.retire_delay:
+            self._close_retired(now)
         if self._fd >= 0:
             try:
                 st = os.stat(self.baseFilename)
-            except OSError:
+            except (FileNotFoundError, NotADirectoryError):
                 st = None
+            except OSError:  # cannot tell (no search permission): keep the open file
+                return
             if st is not None and (st.st_dev, st.st_ino) == self._identity:
                 return
         with self._open_lock:
-            self._open()
+            self._open(now)
 
-    def _open(self) -> None:
+    def _open(self, now: float) -> None:
         old = self._fd
         try:
             os.makedirs(os.path.dirname(self.baseFilename), exist_ok=True)
@@ -173,22 +207,40 @@ class FileHandler(OxlogHandler):
                          0o644)
             st = os.fstat(fd)
         except OSError as exc:
+            if old >= 0 and _still_linked(old):
+                self._next_check = now + self.retry_interval
+                if self._stuck is None:
+                    self._stuck = f"{type(exc).__name__}: {exc.strerror or exc}"
+                    report(f"stuck:{self.baseFilename}:{self._stuck}",
+                           f"cannot reopen {self.baseFilename[-200:]} after it was moved "
+                           f"({self._stuck}); still writing to the moved file until it can")
+                return
             self._fd = -1
             self._identity = None
             if old >= 0:
-                self._close_fd(old)
-            self._fail(exc, time.monotonic())
+                self._retire(old, now)
+            self._fail(exc, now)
             return
         self._fd, self._identity = fd, (st.st_dev, st.st_ino)
         if old >= 0:
-            self._close_fd(old)
+            self._retire(old, now)
+        if self._stuck is not None:
+            _reported.discard(f"stuck:{self.baseFilename}:{self._stuck}")
+            self._stuck = None
+            report(f"reopened:{self.baseFilename}", f"reopened {self.baseFilename[-200:]}")
+            _reported.discard(f"reopened:{self.baseFilename}")
 
-    @staticmethod
-    def _close_fd(fd: int) -> None:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+    def _retire(self, fd: int, now: float) -> None:
+        self._retired.append((now, fd))
+
+    def _close_retired(self, now: float | None = None) -> None:
+        keep = []
+        for when, fd in self._retired:
+            if now is None or now - when >= self.retire_delay:
+                _close_fd(fd)
+            else:
+                keep.append((when, fd))
+        self._retired = keep
 
     def _fail(self, exc: OSError, now: float) -> None:
         self._next_check = now + self.retry_interval
@@ -199,7 +251,7 @@ class FileHandler(OxlogHandler):
                    "are dropped and counted until it is writable again")
             _reported.discard(f"recovered:{self.baseFilename}")
         if self._fd >= 0:
-            self._close_fd(self._fd)
+            self._retire(self._fd, now)
             self._fd = -1
             self._identity = None
 
@@ -213,9 +265,25 @@ class FileHandler(OxlogHandler):
     def close(self) -> None:
         """Close the file."""
         if self._fd >= 0:
-            self._close_fd(self._fd)
+            _close_fd(self._fd)
             self._fd = -1
+        self._close_retired()
         super().close()
+
+
+def _close_fd(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _still_linked(fd: int) -> bool:
+    """Whether the file open on *fd* still has a name (moved, not deleted)."""
+    try:
+        return os.fstat(fd).st_nlink > 0
+    except OSError:
+        return False
 
 
 class ConsoleHandler(OxlogHandler):
@@ -237,10 +305,10 @@ class ConsoleHandler(OxlogHandler):
         """The stream written to now."""
         if self._fixed is not None:
             return self._fixed
-        return getattr(sys, self._stream_name or "stderr")  # type: ignore[no-any-return]
+        return getattr(sys, self._stream_name or "stderr")  # type: ignore[no-any-return,unused-ignore]
 
-    @property  # type: ignore[override]
-    def colors(self) -> bool:
+    @property
+    def colors(self) -> bool:  # type: ignore[override]
         """Whether lines written now are coloured."""
         stream = self.stream
         if stream is not self._seen:
@@ -251,7 +319,11 @@ class ConsoleHandler(OxlogHandler):
         """Write *text* and a newline; never raises."""
         try:
             stream = self.stream
-            stream.write(text + "\n")
+            try:
+                stream.write(text + "\n")
+            except UnicodeEncodeError:  # an ASCII or Latin-1 console: escape, do not drop
+                encoding = getattr(stream, "encoding", None) or "ascii"
+                stream.write((text + "\n").encode(encoding, "backslashreplace").decode(encoding))
             stream.flush()
         except Exception as exc:
             report(f"console:{type(exc).__name__}",

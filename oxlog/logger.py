@@ -65,7 +65,7 @@ class Sink:
     def _record(self, event_dict: dict[str, Any], levelno: int, exc_info: Any) -> logging.LogRecord:
         message = event_dict.get(processors.options.message_key, "")
         record = logging.LogRecord(self.name, levelno, "(structlog)", 0, message, None, exc_info)
-        record._oxlog_event = event_dict  # type: ignore[attr-defined]
+        record._oxlog_event = event_dict
         return record
 
 
@@ -118,7 +118,7 @@ class BoundLogger(structlog.BoundLoggerBase):
         try:
             exc_info = kw.pop("exc_info", None)
             stack = kw.pop("stack_info", None)
-            ed = processors.event_from_call(sink.name, levelno, args, kw, self._context)
+            ed: Any = processors.event_from_call(sink.name, levelno, args, kw, self._context)
             if exc_info:
                 exc_info = processors.normalize_exc_info(exc_info)
                 if exc_info:

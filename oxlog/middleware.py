@@ -2,10 +2,10 @@
 
 django-guid's own check (``uuid.UUID(value, version=4)``) accepts braces,
 ``urn:uuid:``, fullwidth digits and more, and keeps the string as sent. This
-middleware removes a ``Correlation-ID`` header that is not in a canonical shape
-(:mod:`oxlog.correlation`) by a fresh ID before django-guid reads it: the raw
-value is never logged, bound or echoed, and no header value can cause an error. The rejection is logged once per request, with the value's length
-and a fixed reason.
+middleware replaces a ``Correlation-ID`` header that is not in a canonical shape
+(:mod:`oxlog.correlation`) by a fresh ID before django-guid reads it: the raw value
+is never logged, bound or echoed, and no header value can cause an error. The
+rejection is logged once per request, with the value's length and a fixed reason.
 """
 
 from __future__ import annotations

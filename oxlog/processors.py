@@ -133,7 +133,7 @@ def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
     ed: dict[str, Any] | None = record.__dict__.get("_oxlog_event")
     if ed is None:
         ed = run_chain(_record_head(record))
-        record._oxlog_event = ed  # type: ignore[attr-defined]
+        record._oxlog_event = ed
     return ed
 
 
@@ -212,12 +212,15 @@ class MergeCallKeys:
     """Add the call's own keys (and a record's ``extra=``) after everything oxlog adds.
 
     A key that would overwrite one of oxlog's fields (``timestamp``, ``level``,
-    ``logger``, the message, ``process``, a bound workflow key, ``service``, ``env``)
+    ``logger``, the message, ``process``, a bound workflow key, ``service``, ``env``,
+    and always ``exception`` and ``stack``, which oxlog adds after the call's keys)
     is kept under the same name with a ``_`` prefix instead: oxlog's field always
     wins and never appears twice.
     """
 
     __slots__ = ("owned",)
+
+    ALWAYS_OWNED = frozenset({"exception", "stack"})
 
     def __init__(self, owned: Iterable[str]) -> None:
         self.owned = frozenset(owned)
@@ -225,9 +228,9 @@ class MergeCallKeys:
     def __call__(self, logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
         kw = event_dict.pop("_kw", None)
         if kw:
-            owned = self.owned
+            owned, always = self.owned, self.ALWAYS_OWNED
             for key, value in kw.items():
-                if key in owned and key in event_dict:
+                if (key in owned and key in event_dict) or key in always:
                     key = _free_name(event_dict, key)
                 event_dict[key] = value
         return event_dict
@@ -330,20 +333,26 @@ class Redactor:
                     event_dict[key] = self.redact_text(text)
         return event_dict
 
-    def redact_value(self, value: Any, depth: int) -> Any:
-        """A copy of a nested dict/list/tuple with sensitive parts masked."""
-        if depth > 20:
-            return value
+    def redact_value(self, value: Any, depth: int, seen: frozenset[int] = frozenset()) -> Any:
+        """A copy of a nested dict/list/tuple with sensitive parts masked.
+
+        A container met again inside itself becomes ``"<recursive dict>"``.
+        """
+        if isinstance(value, (Mapping, list, tuple)):
+            if id(value) in seen or depth > 50:
+                return f"<recursive {type(value).__name__}>"
+            seen = seen | {id(value)}
         if isinstance(value, Mapping):
             try:
                 return {
-                    k: (REDACTED if self.is_sensitive(safe_str(k)) else self.redact_value(v, depth + 1))
+                    k: (REDACTED if self.is_sensitive(safe_str(k))
+                        else self.redact_value(v, depth + 1, seen))
                     for k, v in value.items()
                 }
             except Exception:
                 return value
         if isinstance(value, (list, tuple)):
-            items = [self.redact_value(v, depth + 1) for v in value]
+            items = [self.redact_value(v, depth + 1, seen) for v in value]
             return tuple(items) if isinstance(value, tuple) else items
         if type(value) is str and "=" in value:
             return self.redact_text(value)

@@ -19,27 +19,48 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from oxlog.values import placeholder, safe_str, sanitize, to_jsonable
+from oxlog.values import fits_text, int_text, placeholder, safe_str, sanitize, to_jsonable
 
 # --- characters that must never appear raw ------------------------------------------
 
 #: Beyond what ``json`` escapes itself (C0, ``"`` and ``\\``): DEL, C1 (NEL included),
-#: U+2028/U+2029 and lone surrogates.
+#: U+2028/U+2029 and lone surrogates (written as U+FFFD: strict JSON readers such as
+#: serde_json, hence Vector, reject an unpaired surrogate escape).
 _UNSAFE_JSON = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_JSON_TABLE: dict[int, str] = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), 0x2028, 0x2029)}
+_JSON_TABLE.update(dict.fromkeys(range(0xD800, 0xE000), "\\ufffd"))
 
 
-def _escape_unsafe(match: re.Match[str]) -> str:
-    char = match.group()
-    if "\ud800" <= char <= "\udfff":
-        return "\\ufffd"
-    return f"\\u{ord(char):04x}"
+def _replace_all(text: str, pattern: re.Pattern[str], table: Mapping[int, str]) -> str:
+    """Replace every character *pattern* matches by its entry in *table*.
+
+    ``search`` scans several times faster than ``findall``, so the first matches are
+    found with it; a few distinct characters are then replaced with one
+    ``str.replace`` each (C speed, even in a 10 MB value), many with ``translate``.
+    """
+    match = pattern.search(text)
+    if match is None:
+        return text
+    found = set()
+    for _ in range(64):
+        found.add(match.group())
+        match = pattern.search(text, match.end())
+        if match is None:
+            break
+    else:
+        found.update(pattern.findall(text, match.start()))
+    if len(found) <= 8:
+        for char in found:
+            text = text.replace(char, table[ord(char)])
+        return text
+    return text.translate(table)
 
 
 def make_json_safe(text: str) -> str:
     """Escape the characters ``json.dumps(ensure_ascii=False)`` leaves raw."""
     if text.isascii():
         return text if "\x7f" not in text else text.replace("\x7f", "\\u007f")
-    return _UNSAFE_JSON.sub(_escape_unsafe, text)
+    return _replace_all(text, _UNSAFE_JSON, _JSON_TABLE)
 
 
 # --- JSON --------------------------------------------------------------------------
@@ -50,15 +71,43 @@ _encoder = json.JSONEncoder(
 
 
 def dumps(obj: Any) -> str:
-    """Compact, strict (RFC 8259) JSON of *obj* on one line, whatever it contains."""
+    """Compact, strict (RFC 8259) JSON of *obj* on one line, whatever it contains.
+
+    A mapping always gives an object: a value that cannot be converted becomes a
+    placeholder in its place, the other keys are kept.
+    """
     try:
         text = _encoder.encode(obj)
     except Exception:
         try:
             text = _encoder.encode(sanitize(obj))
         except Exception:
-            text = json.dumps(placeholder(obj))
+            text = _dumps_piecewise(obj)
     return make_json_safe(text)
+
+
+def _dumps_piecewise(obj: Any) -> str:
+    if not isinstance(obj, Mapping):
+        return json.dumps(placeholder(obj))
+    try:
+        items = list(obj.items())
+    except Exception:
+        return "{}"
+    parts = []
+    for key, value in items:
+        try:
+            text = _encoder.encode(sanitize(value))
+        except Exception:
+            text = json.dumps(placeholder(value))
+        parts.append(f"{json.dumps(safe_str(key), ensure_ascii=False)}:{text}")
+    return "{" + ",".join(parts) + "}"
+
+
+def _str_keys(event_dict: Mapping[str, Any]) -> bool:
+    for key in event_dict:  # noqa: SIM110 - twice as fast as all() on every line
+        if type(key) is not str:
+            return False
+    return True
 
 
 class JSONRenderer:
@@ -67,6 +116,8 @@ class JSONRenderer:
     __slots__ = ()
 
     def __call__(self, event_dict: Mapping[str, Any]) -> str:
+        if not _str_keys(event_dict):  # ``extra={1: …, "1": …}``: never one key twice
+            return dumps(sanitize(event_dict))
         return dumps(event_dict)
 
 
@@ -104,8 +155,13 @@ class ECSRenderer:
                    if v is not None}
         if service:
             out["service"] = service
-        labels = {k: _label(v) for k, v in ed.items()
-                  if k not in self._HEAD and k != self.message_key and v is not None}
+        labels: dict[str, Any] = {}
+        for k, v in ed.items():
+            if k not in self._HEAD and k != self.message_key and v is not None:
+                name = k if type(k) is str else safe_str(k)
+                while name in labels:
+                    name = "_" + name
+                labels[name] = _label(v)
         if labels:
             out["labels"] = labels
         if "exception" in ed:
@@ -129,20 +185,28 @@ def _label(value: Any) -> Any:
 _NEEDS_QUOTES = re.compile('[\x00-\x20="\x7f-\x9f\u2028\u2029\ud800-\udfff]')
 _KEY_UNSAFE = re.compile('[\x00-\x20="\\\\\x7f-\x9f\u2028\u2029\ud800-\udfff]')
 
+#: What an empty key is written as (a logfmt key cannot be empty; ``\`` is always
+#: escaped in keys, so no real key can read the same).
+EMPTY_KEY = "\\(empty)"
+
 
 def logfmt_value(value: Any) -> str | None:
-    """One logfmt value as go-logfmt writes it; ``None`` means "leave the key out"."""
+    """One logfmt value as go-logfmt writes it; ``None`` means "leave the key out".
+
+    Floats that are not finite are written ``NaN``, ``Infinity`` and ``-Infinity``,
+    as in ``json.log`` (Go's ``strconv.ParseFloat`` reads all three).
+    """
     kind = type(value)
     if kind is str:
-        return _quote(value) if _NEEDS_QUOTES.search(value) else value  # type: ignore[arg-type]
+        return _quote(value) if _NEEDS_QUOTES.search(value) else value
     if kind is bool:
         return "true" if value else "false"
     if kind is int:
-        return str(value)
+        return int_text(value) if fits_text(value) else _quote(int_text(value))
     if kind is float:
         if math.isfinite(value):
             return repr(value)
-        return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if value is None:
         return None
     if isinstance(value, (Mapping, list, tuple)):
@@ -167,12 +231,17 @@ _key_cache: dict[str, str] = {}
 
 
 def logfmt_key(key: Any) -> str:
-    """A key as logfmt allows it; invalid characters are escaped as ``\\xNN``/``\\uNNNN``."""
+    """A key as logfmt allows it; invalid characters are escaped as ``\\xNN``/``\\uNNNN``.
+
+    The escaping is reversible (``\\`` itself is escaped, a lone surrogate keeps its
+    own code) so two different keys never read the same; an empty key is
+    :data:`EMPTY_KEY`.
+    """
     cached = _key_cache.get(key) if type(key) is str else None
     if cached is not None:
         return cached
     text = key if type(key) is str else safe_str(key)
-    safe = _KEY_UNSAFE.sub(_escape_key_char, text) if text else "_"
+    safe = _KEY_UNSAFE.sub(_escape_key_char, text) if text else EMPTY_KEY
     if type(key) is str and len(_key_cache) < 10_000:
         _key_cache[key] = safe
     return safe
@@ -180,9 +249,26 @@ def logfmt_key(key: Any) -> str:
 
 def _escape_key_char(match: re.Match[str]) -> str:
     code = ord(match.group())
-    if 0xD800 <= code <= 0xDFFF:
-        return "\\ufffd"
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _pairs(event_dict: Mapping[str, Any], skip: frozenset[str] | None = None) -> list[str]:
+    """``key=value`` for each key with a value, keys unique even when some are not strings."""
+    parts = []
+    seen: set[str] | None = None if _str_keys(event_dict) else set()
+    for key, value in event_dict.items():
+        if skip is not None and key in skip:
+            continue
+        text = logfmt_value(value)
+        if text is None:
+            continue
+        name = logfmt_key(key)
+        if seen is not None:
+            while name in seen:
+                name = "_" + name
+            seen.add(name)
+        parts.append(f"{name}={text}")
+    return parts
 
 
 class LogfmtRenderer:
@@ -196,12 +282,7 @@ class LogfmtRenderer:
     __slots__ = ()
 
     def __call__(self, event_dict: Mapping[str, Any]) -> str:
-        parts = []
-        for key, value in event_dict.items():
-            text = logfmt_value(value)
-            if text is not None:
-                parts.append(f"{logfmt_key(key)}={text}")
-        return " ".join(parts)
+        return " ".join(_pairs(event_dict))
 
 
 # --- console -----------------------------------------------------------------------
@@ -218,24 +299,32 @@ _LEVEL_COLORS = {
 }
 _CONSOLE_SKIP = frozenset({"timestamp", "level", "logger", "process", "correlation_id",
                            "task_id", "parent_task_id", "exception", "stack"})
-_TEXT_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+#: Control characters, plus the bidirectional controls that reorder what a person
+#: sees on a terminal ("Trojan Source", CVE-2021-42574).
+_TEXT_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONSOLE_TABLE: dict[int, str] = {
+    c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}")
+    for c in (*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F, 0x2028, 0x2029,
+              *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+_CONSOLE_TABLE.update({0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"})
+_CONSOLE_TABLE.update(dict.fromkeys(range(0xD800, 0xE000), "\\ufffd"))
 
 
 def console_text(text: str) -> str:
     """*text* with every control character shown as an escape, so it stays on its line."""
     if text.isprintable():
         return text
-    return _TEXT_UNSAFE.sub(_console_escape, text)
+    return _replace_all(text, _TEXT_UNSAFE, _CONSOLE_TABLE)
 
 
-def _console_escape(match: re.Match[str]) -> str:
-    char = match.group()
-    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char)
-    if named:
-        return named
-    code = ord(char)
-    return "\\ufffd" if 0xD800 <= code <= 0xDFFF else (
-        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+def console_message(text: str) -> str:
+    """The message column: quoted (JSON escapes) when it holds ``=`` or ``"``, so that
+    a message can never pass for the ``key=value`` pairs that follow it."""
+    if "=" in text or '"' in text:
+        return console_text(_quote(text))
+    return console_text(text)
 
 
 class ConsoleRenderer:
@@ -243,8 +332,9 @@ class ConsoleRenderer:
 
     ``20:01:02.123 INFO     1234   | 3baff0df | 65445384 | 4ff0d138 | app.tasks  | message
     key=value``. IDs are shortened to 8 characters; values are written as in logfmt
-    (so no value can fake a field or a line), and a traceback follows with every
-    line behind a ``│`` gutter, so no exception message can pass for a record.
+    (so no value can fake a field or a line), a message holding ``=`` or ``"`` is
+    quoted, and a traceback follows with every line behind a ``│`` gutter, so no
+    exception message can pass for a record.
     """
 
     __slots__ = ("colors", "message_key")
@@ -255,20 +345,18 @@ class ConsoleRenderer:
 
     def __call__(self, event_dict: Mapping[str, Any]) -> str:
         ed = event_dict
-        level = str(ed.get("level", ""))
-        ts = str(ed.get("timestamp", ""))[11:23]
+        level = console_text(safe_str(ed.get("level", "")))
+        ts = console_text(safe_str(ed.get("timestamp", ""))[11:23])
         ids = " | ".join(_short(ed.get(k)) for k in ("correlation_id", "parent_task_id", "task_id"))
         logger = console_text(safe_str(ed.get("logger", "")))
-        message = console_text(safe_str(ed.get(self.message_key, "")))
-        pairs = " ".join(
-            f"{logfmt_key(k)}={v}" for k, v in ((k, logfmt_value(v)) for k, v in ed.items()
-                                                if k not in _CONSOLE_SKIP and k != self.message_key)
-            if v is not None
-        )
+        message = console_message(safe_str(ed.get(self.message_key, "")))
+        process = console_text(safe_str(ed.get("process", "")))
+        pairs = " ".join(console_text(pair) for pair in _pairs(
+            ed, _CONSOLE_SKIP | {self.message_key}))
         c = self.colors
         line = (
             f"{_paint(ts, _DIM, c)} {_paint(f'{level.upper():<8}', _LEVEL_COLORS.get(level, ''), c)}"
-            f" {ed.get('process', ''):<6} | {_paint(ids, _DIM, c)} | {logger:<24} | "
+            f" {process:<6} | {_paint(ids, _DIM, c)} | {logger:<24} | "
             f"{_paint(message, _BOLD, c)}"
         )
         if pairs:
@@ -280,7 +368,7 @@ class ConsoleRenderer:
 
 
 def _short(value: Any) -> str:
-    return console_text(str(value))[:8].ljust(8) if value else " " * 8
+    return console_text(safe_str(value))[:8].ljust(8) if value else " " * 8
 
 
 def _paint(text: str, code: str, colors: bool) -> str:

@@ -17,7 +17,7 @@ def safe_str(value: object) -> str:
     try:
         return str(value)
     except Exception:
-        return placeholder(value)
+        return int_text(value) if isinstance(value, int) else placeholder(value)
 
 
 def safe_repr(value: object) -> str:
@@ -25,13 +25,39 @@ def safe_repr(value: object) -> str:
     try:
         return repr(value)
     except Exception:
-        return placeholder(value)
+        return int_text(value) if isinstance(value, int) else placeholder(value)
 
 
 def placeholder(value: object) -> str:
     """The text written for a value that cannot be rendered: ``<unprintable Foo>``."""
-    return f"<unprintable {type(value).__qualname__}>"
+    try:
+        name = type(value).__qualname__
+        if type(name) is not str:
+            name = type(value).__name__
+    except Exception:
+        name = "object"
+    return f"<unprintable {name}>"
 
+
+def int_text(value: int) -> str:
+    """``str(value)``; an int too long for ``str()`` (``sys.get_int_max_str_digits``)
+    gives a placeholder with its size: ``<unprintable int: 16610 bits>``."""
+    try:
+        return str(int(value))
+    except Exception:
+        try:
+            return f"<unprintable int: {int(value).bit_length()} bits>"
+        except Exception:
+            return placeholder(value)
+
+
+def fits_text(value: int) -> bool:
+    """Whether ``str()`` of the int *value* works (it is not longer than the digit limit)."""
+    try:
+        int.__repr__(value)
+        return True
+    except ValueError:
+        return False
 
 
 def to_jsonable(value: Any) -> Any:
@@ -39,9 +65,19 @@ def to_jsonable(value: Any) -> Any:
 
     datetime/date/time → ISO 8601; UUID, Decimal, Path → str; Enum → its value;
     set/frozenset → sorted list; bytes → UTF-8 text (invalid bytes escaped);
-    exceptions → ``"Type: message"``; anything else → ``str()``, or a placeholder
-    naming the type when ``str()`` raises.
+    exceptions → ``"Type: message"``; an int too long to print → a placeholder with
+    its size; anything else → ``str()``, or a placeholder naming the type when
+    ``str()`` (or any of these conversions) raises. Never raises.
     """
+    try:
+        return _to_jsonable(value)
+    except Exception:
+        return placeholder(value)
+
+
+def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, (bool, enum.Enum)):
+        return int(value) if fits_text(value) else int_text(value)
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None and value.utcoffset() == _dt.timedelta(0):
             return value.isoformat().replace("+00:00", "Z")
@@ -83,24 +119,39 @@ def sanitize(value: Any, depth: int = 0, seen: frozenset[int] = frozenset()) -> 
         if math.isfinite(value):
             return value
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if value is None or type(value) in (str, int, bool):
+    if value is None or type(value) in (str, bool):
         return value
+    if type(value) is int:
+        return value if fits_text(value) else int_text(value)
     if isinstance(value, (Mapping, list, tuple)):
-        if id(value) in seen or depth > 50:
+        if id(value) in seen:
             return f"<recursive {type(value).__name__}>"
+        if depth > 50:
+            return f"<nested too deep: {type(value).__name__}>"
         inner = seen | {id(value)}
         if isinstance(value, Mapping):
             try:
-                return {_key_text(k): sanitize(v, depth + 1, inner) for k, v in value.items()}
+                items = list(value.items())
             except Exception:
                 return placeholder(value)
-        return [sanitize(v, depth + 1, inner) for v in value]
+            out: dict[str, Any] = {}
+            for k, v in items:
+                key = _key_text(k)
+                while key in out:  # 1 and "1" must not become one JSON key twice
+                    key = "_" + key
+                out[key] = sanitize(v, depth + 1, inner)
+            return out
+        try:
+            items = list(value)
+        except Exception:
+            return placeholder(value)
+        return [sanitize(v, depth + 1, inner) for v in items]
     if isinstance(value, enum.Enum):
         return sanitize(to_jsonable(value), depth + 1, seen)
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, int):
-        return int(value)
+        return sanitize(int(value), depth + 1, seen)
     if isinstance(value, float):
         return sanitize(float(value), depth + 1, seen)
     try:
@@ -110,6 +161,10 @@ def sanitize(value: Any, depth: int = 0, seen: frozenset[int] = frozenset()) -> 
 
 
 def _key_text(key: Any) -> str:
-    return key if type(key) is str else safe_str(to_jsonable(key) if not _is_plain(key) else key)
-
-
+    if type(key) is str:
+        return key
+    if type(key) is float and not math.isfinite(key):
+        return sanitize(key)  # type: ignore[no-any-return]
+    if type(key) is int:
+        return int_text(key)
+    return safe_str(to_jsonable(key) if not _is_plain(key) else key)

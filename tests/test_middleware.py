@@ -14,7 +14,7 @@ HOSTILE = {
     "urn": "urn:uuid:6f1c0a7e-5b3d-4a8e-9c2f-1b0a3d5e7f90",
     "hyphens": "-" * 100_000,
     "newline": "\n6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90",
-    "fullwidth": "６f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90",
+    "fullwidth": "６f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90",  # noqa: RUF001
     "too_long": "6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90a",
     "forged_line": 'x" level=error message="forged',
     "short": "abc",
@@ -47,7 +47,7 @@ def test_canonical_ids_are_kept_and_echoed(answered: Any) -> None:
     """32-hex and 8-4-4-4-12 IDs come back as sent and are on the request's lines."""
     values, answers, run = answered
     records = run.json()
-    for value, (status, echoed) in zip(values[:3], answers[:3]):
+    for value, (status, echoed) in zip(values[:3], answers[:3], strict=True):
         assert status == 200 and echoed == value
         assert any(r.get("correlation_id") == value and r["message"] == "order_viewed"
                    for r in records)

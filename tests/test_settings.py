@@ -83,7 +83,7 @@ def test_flat_line_log_holds_the_same_records(served: Any) -> None:
     """flat_line.log decodes, line for line, to the same keys, order and values as json.log."""
     records, flat = served.json(), served.logfmt()
     assert len(flat) == len(records)
-    for record, decoded in zip(records, flat):
+    for record, decoded in zip(records, flat, strict=True):
         expected = {k: expected_text(v) for k, v in record.items() if v is not None}
         assert decoded == expected
 

@@ -86,7 +86,7 @@ def _start_worker(env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]
            "-l", "INFO"]
     log_dir.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                            stderr=open(log_dir / "demo-worker.out", "wb"))  # noqa: SIM115
+                            stderr=open(log_dir / "demo-worker.out", "wb"))
 
 
 def _send_request() -> str:
@@ -98,7 +98,7 @@ def _send_request() -> str:
     django.setup()
 
     class QuietHandler(WSGIRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     server = WSGIServer(("127.0.0.1", 0), QuietHandler)
@@ -116,11 +116,12 @@ def _send_request() -> str:
 def _dispatch_beat_entry() -> None:
     """Dispatch one schedule entry through Celery's own ``Scheduler.apply_entry``."""
     from celery.beat import ScheduleEntry, Scheduler
+    from celery.schedules import schedule
 
     from oxlog.demo.project.celery import app
 
-    entry = ScheduleEntry(name="nightly-report", task=TASKS + "nightly_report", schedule=86400,
-                          app=app)
+    entry = ScheduleEntry(name="nightly-report", task=TASKS + "nightly_report",
+                          schedule=schedule(86400), app=app)
     Scheduler(app, lazy=True).apply_entry(entry)
 
 

@@ -1,4 +1,5 @@
 """The project's Celery app, written the way Celery's Django guide shows: nothing for oxlog."""
+from __future__ import annotations
 
 import os
 

@@ -1,4 +1,5 @@
 """A project that does only what oxlog's README asks: one import and two lists."""
+from __future__ import annotations
 
 from oxlog.settings import *  # noqa: F403
 

@@ -1,4 +1,5 @@
 """The demo's Celery app, as Celery's Django guide writes it: nothing oxlog-specific."""
+from __future__ import annotations
 
 import os
 

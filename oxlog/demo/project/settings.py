@@ -1,4 +1,5 @@
 """The demo project's settings: oxlog's three lines, and an embedded broker (no server)."""
+from __future__ import annotations
 
 import os
 

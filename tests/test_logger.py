@@ -1,0 +1,101 @@
+"""structlog's native path in oxlog: the API applications use, levels, and foreign handlers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+import oxlog
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Iterator[Any]:
+    """oxlog configured in this process (JSON file only); logging reset afterwards."""
+    oxlog.configure(dir=str(tmp_path), console="off", files=["json"], level="INFO")
+
+    def read() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in (tmp_path / "json.log").read_text().splitlines()]
+
+    yield read
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False,
+                               "root": {"handlers": [], "level": "WARNING"}})
+    structlog.reset_defaults()
+
+
+def test_bound_loggers_positional_args_and_levels(logs: Any) -> None:
+    """bind() keys, %-style positional args, log(level) and exception() all render."""
+    log = structlog.get_logger("app.orders").bind(order_id=7)
+    log.info("shipped %s to %s", "box", "Oslo")
+    log.log(logging.WARNING, "late", days=2)
+    log.debug("hidden")
+    try:
+        raise KeyError("k")
+    except KeyError:
+        log.exception("lookup_failed")
+    shipped, late, failed = logs()
+    assert (shipped["message"], shipped["order_id"]) == ("shipped box to Oslo", 7)
+    assert (late["level"], late["days"]) == ("warning", 2)
+    assert failed["level"] == "error" and failed["exception"].endswith("KeyError: 'k'")
+
+
+def test_get_logger_without_a_name_uses_the_calling_module(logs: Any) -> None:
+    """structlog.get_logger() names the logger after the module that calls it."""
+    structlog.get_logger().info("hello")
+    assert logs()[0]["logger"] == __name__
+
+
+def test_stdlib_levels_apply_to_structlog_calls(logs: Any) -> None:
+    """A level set on the stdlib logger (LOGGING, caplog.set_level) filters structlog calls."""
+    logging.getLogger("noisy").setLevel(logging.ERROR)
+    structlog.get_logger("noisy").warning("dropped")
+    structlog.get_logger("noisy").error("kept")
+    logging.getLogger("quiet.debug").setLevel(logging.DEBUG)
+    structlog.get_logger("quiet.debug").debug("debug_kept")
+    assert [r["message"] for r in logs()] == ["kept", "debug_kept"]
+
+
+def test_foreign_handlers_get_a_real_log_record(logs: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """Handlers that are not oxlog's (pytest's caplog, Sentry's) receive LogRecords."""
+    with caplog.at_level(logging.INFO):
+        structlog.get_logger("app").info("seen_by_caplog", x=1)
+    (record,) = [r for r in caplog.records if r.name == "app"]
+    assert record.getMessage() == "seen_by_caplog" and record.levelno == logging.INFO
+    assert logs()[-1]["message"] == "seen_by_caplog"
+
+
+def test_extra_keys_clashing_with_logrecord_never_raise(logs: Any) -> None:
+    """extra={'message': …, 'process': …} is kept as _message/_process, not a KeyError."""
+    logging.getLogger("app").info("hello", extra={"message": "mine", "process": "payment"})
+    (record,) = logs()
+    assert record["message"] == "hello" and record["_message"] == "mine"
+    assert isinstance(record["process"], int) and record["_process"] == "payment"
+
+
+def test_user_exception_key_never_passes_for_a_traceback(logs: Any) -> None:
+    """A call's own exception= is kept as _exception; oxlog's traceback stays 'exception'."""
+    log = structlog.get_logger("app")
+    log.info("no_exc", exception="not a traceback")
+    try:
+        raise ZeroDivisionError("division by zero")
+    except ZeroDivisionError:
+        log.error("with_exc", exception="mine", exc_info=True)
+    plain, with_exc = logs()
+    assert "exception" not in plain and plain["_exception"] == "not a traceback"
+    assert with_exc["_exception"] == "mine"
+    assert with_exc["exception"].endswith("ZeroDivisionError: division by zero")
+
+
+def test_recursive_values_are_redacted_and_rendered_once(logs: Any) -> None:
+    """A dict that contains itself is written once, its secret masked, the loop marked."""
+    data: dict[str, Any] = {"token": "s3cret", "name": "x"}
+    data["self"] = data
+    structlog.get_logger("app").info("loop", data=data)
+    (record,) = logs()
+    assert record["data"] == {"token": "[REDACTED]", "name": "x", "self": "<recursive dict>"}
