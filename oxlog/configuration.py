@@ -21,7 +21,7 @@ import structlog
 from oxlog import processors
 from oxlog.conf import Settings
 from oxlog.handlers import forget_reports
-from oxlog.logger import BoundLogger, LoggerFactory
+from oxlog.logger import BoundLogger, LoggerFactory, install_proxy_fast_path
 
 CONSOLE_FORMATTERS = {"console": "plain_console", "json": "json_formatter", "logfmt": "key_value"}
 
@@ -200,6 +200,7 @@ def apply(settings: Settings, config: Mapping[str, Any]) -> None:
         context_class=dict,
         cache_logger_on_first_use=True,
     )
+    install_proxy_fast_path()
     forget_reports()
     _state.settings, _state.pid = settings, os.getpid()
 

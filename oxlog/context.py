@@ -1,8 +1,10 @@
 """The workflow context: which request, command, beat dispatch and task a line belongs to.
 
-oxlog keeps it in one :class:`~contextvars.ContextVar` holding a small immutable
-mapping, separate from structlog's per-key context variables. One variable makes
-the hot path cheap (one ``get`` per log call) and binding exact: :func:`bind`
+oxlog keeps it in one :class:`~contextvars.ContextVar` holding a small dict that is
+never changed once bound (a new one is bound instead; a plain dict, not a
+``MappingProxyType``, because ``dict.update`` from a dict is the fast path),
+separate from structlog's per-key context variables. One variable makes the hot
+path cheap (one ``get`` per log call) and binding exact: :func:`bind`
 returns a token and :func:`reset` restores precisely what was bound before, so a
 task never wipes what its caller or the user bound (django-guid and
 asgi-correlation-id clear their variable wholesale; django-structlog never clears
@@ -14,7 +16,6 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from types import MappingProxyType
 from typing import Any
 
 #: Context keys in the order they are written on every line.
@@ -28,7 +29,7 @@ WORKFLOW_KEYS = (
     "retries",
 )
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_EMPTY: Mapping[str, Any] = {}
 _workflow: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
     "oxlog_workflow", default=_EMPTY
 )
@@ -58,12 +59,12 @@ def bind(**values: Any) -> contextvars.Token[Mapping[str, Any]]:
     merged = {**_workflow.get(), **values}
     ordered = {k: merged[k] for k in WORKFLOW_KEYS if merged.get(k) is not None}
     ordered.update((k, v) for k, v in merged.items() if k not in ordered and v is not None)
-    return _workflow.set(MappingProxyType(ordered))
+    return _workflow.set(ordered)
 
 
 def replace_context(values: Mapping[str, Any]) -> contextvars.Token[Mapping[str, Any]]:
     """Bind exactly *values* (dropping whatever was bound); returns the token for :func:`reset`."""
-    return _workflow.set(MappingProxyType(dict(values)))
+    return _workflow.set(dict(values))
 
 
 def reset(token: contextvars.Token[Mapping[str, Any]]) -> None:

@@ -147,6 +147,8 @@ def _record_head(record: logging.LogRecord) -> dict[str, Any]:
         "process": record.process,
     }
     extra = {k: v for k, v in record.__dict__.items() if k not in RECORD_ATTRS}
+    if extra and not all(type(k) is str for k in extra):  # extra={1: …}: keys become text
+        extra = _text_keys(extra)
     if bad_args is not None:
         extra["message_args"] = bad_args
     if extra:
@@ -156,6 +158,16 @@ def _record_head(record: logging.LogRecord) -> dict[str, Any]:
     if record.stack_info:
         ed["_stack"] = record.stack_info
     return ed
+
+
+def _text_keys(extra: dict[Any, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in extra.items():
+        name = key if type(key) is str else safe_str(key)
+        while name in out:
+            name = "_" + name
+        out[name] = value
+    return out
 
 
 # --- the shared chain -----------------------------------------------------------
@@ -218,16 +230,20 @@ class MergeCallKeys:
     wins and never appears twice.
     """
 
-    __slots__ = ("owned",)
+    __slots__ = ("_any", "owned")
 
     ALWAYS_OWNED = frozenset({"exception", "stack"})
 
     def __init__(self, owned: Iterable[str]) -> None:
         self.owned = frozenset(owned)
+        self._any = self.owned | self.ALWAYS_OWNED
 
     def __call__(self, logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
         kw = event_dict.pop("_kw", None)
         if kw:
+            if self._any.isdisjoint(kw):  # the usual case, at C speed
+                event_dict.update(kw)
+                return event_dict
             owned, always = self.owned, self.ALWAYS_OWNED
             for key, value in kw.items():
                 if (key in owned and key in event_dict) or key in always:
@@ -292,7 +308,7 @@ class Redactor:
     pays a dict lookup per key, not a regular-expression search.
     """
 
-    __slots__ = ("_cache", "_key_re", "_query_re")
+    __slots__ = ("_cache", "_key_re", "_query_re")  # TRUSTED is a class constant
 
     def __init__(self, keys: Iterable[str]) -> None:
         words = "|".join(re.escape(k) for k in keys if k) or r"(?!x)x"
@@ -317,17 +333,28 @@ class Redactor:
             return text
         return self._query_re.sub(r"\1" + REDACTED, text)
 
+    #: Fields oxlog writes itself (IDs, names, numbers): never secret, never URLs.
+    TRUSTED = frozenset({"timestamp", "level", "logger", "process", *_context.WORKFLOW_KEYS,
+                         "service", "env"})
+
     def __call__(self, logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
-        for key, value in event_dict.items():
-            if self.is_sensitive(key):
+        cache = self._cache
+        for key in event_dict.keys() - self.TRUSTED:  # a C-speed set difference
+            value = event_dict[key]
+            sensitive = cache.get(key)  # inlined is_sensitive: this loop runs on every line
+            if sensitive is None:
+                sensitive = self.is_sensitive(key)
+            if sensitive:
                 if value is not None and value != "":
                     event_dict[key] = REDACTED
             elif type(value) is str:
                 if "=" in value:
                     event_dict[key] = self.redact_text(value)
+            elif type(value) in _PLAIN:
+                continue
             elif type(value) in _CONTAINERS:
                 event_dict[key] = self.redact_value(value, 0)
-            elif type(value) not in _PLAIN:  # a request, a URL object: judge its text
+            else:  # a request, a URL object: judge its text
                 text = to_jsonable(value)
                 if type(text) is str and "=" in text:
                     event_dict[key] = self.redact_text(text)

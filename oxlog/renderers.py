@@ -68,6 +68,21 @@ def make_json_safe(text: str) -> str:
 _encoder = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=to_jsonable
 )
+# The C encoder itself, without JSONEncoder.encode's per-call set-up and without the
+# circular-reference markers: a recursive value raises RecursionError, which sends the
+# record down the slow path (sanitize) like any other value the fast path refuses.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_fast_encode = (
+    _c_make_encoder(None, to_jsonable, json.encoder.encode_basestring, None, ":", ",",
+                    False, False, False)
+    if _c_make_encoder is not None else None
+)
+
+
+def _encode(obj: Any) -> str:
+    if _fast_encode is not None:
+        return "".join(_fast_encode(obj, 0))
+    return _encoder.encode(obj)  # pragma: no cover - CPython always has the C encoder
 
 
 def dumps(obj: Any) -> str:
@@ -77,7 +92,7 @@ def dumps(obj: Any) -> str:
     placeholder in its place, the other keys are kept.
     """
     try:
-        text = _encoder.encode(obj)
+        text = _encode(obj)
     except Exception:
         try:
             text = _encoder.encode(sanitize(obj))
@@ -116,8 +131,9 @@ class JSONRenderer:
     __slots__ = ()
 
     def __call__(self, event_dict: Mapping[str, Any]) -> str:
-        if not _str_keys(event_dict):  # ``extra={1: …, "1": …}``: never one key twice
-            return dumps(sanitize(event_dict))
+        # oxlog's event dicts have only str keys at the top (see processors._record_head);
+        # a dict from elsewhere with non-str keys goes through sanitize, which keeps
+        # ``{1: …, "1": …}`` apart.
         return dumps(event_dict)
 
 
@@ -198,7 +214,12 @@ def logfmt_value(value: Any) -> str | None:
     """
     kind = type(value)
     if kind is str:
-        return _quote(value) if _NEEDS_QUOTES.search(value) else value
+        # isprintable() is False for every control, separator, format and surrogate
+        # character: C-speed checks instead of a regular-expression scan.
+        text: str = value
+        if text.isprintable() and " " not in text and "=" not in text and '"' not in text:
+            return text
+        return _quote(text)
     if kind is bool:
         return "true" if value else "false"
     if kind is int:
@@ -255,7 +276,7 @@ def _escape_key_char(match: re.Match[str]) -> str:
 def _pairs(event_dict: Mapping[str, Any], skip: frozenset[str] | None = None) -> list[str]:
     """``key=value`` for each key with a value, keys unique even when some are not strings."""
     parts = []
-    seen: set[str] | None = None if _str_keys(event_dict) else set()
+    seen: set[str] | None = None
     for key, value in event_dict.items():
         if skip is not None and key in skip:
             continue
