@@ -265,7 +265,7 @@ def install_proxy_fast_path() -> None:
     if getattr(original, "_oxlog", False):
         return
 
-    def __getattr__(self: Any, name: str) -> Any:  # noqa: N807 - the dunder being wrapped
+    def __getattr__(self: Any, name: str) -> Any:
         attr = original(self, name)
         if name in _FAST_METHODS and "bind" in self.__dict__:  # the logger is cached
             owner = getattr(attr, "__self__", None)
