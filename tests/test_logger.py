@@ -99,3 +99,24 @@ def test_recursive_values_are_redacted_and_rendered_once(logs: Any) -> None:
     structlog.get_logger("app").info("loop", data=data)
     (record,) = logs()
     assert record["data"] == {"token": "[REDACTED]", "name": "x", "self": "<recursive dict>"}
+
+
+def test_native_path_writes_the_same_line_as_the_stdlib_path(tmp_path: Path) -> None:
+    """A structlog call (no LogRecord) and a logging call with the same keys write the same
+    JSON and logfmt lines, key for key and in the same order, but for the timestamp."""
+    oxlog.configure(dir=str(tmp_path), console="off", files=["json", "logfmt"], service="shop")
+    try:
+        with oxlog.bound(correlation_id="6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90", task_id="t-1"):
+            structlog.get_logger("app").warning("ev", a=1, b="x y", c=[1, 2], token="s3cret")
+            logging.getLogger("app").warning("ev", extra={"a": 1, "b": "x y", "c": [1, 2],
+                                                          "token": "s3cret"})
+        native, stdlib = (json.loads(x) for x in (tmp_path / "json.log").read_text().splitlines())
+        assert native.pop("timestamp") and stdlib.pop("timestamp")
+        assert list(native.items()) == list(stdlib.items())
+        flat_native, flat_stdlib = (line.split(" ", 1)[1] for line in
+                                    (tmp_path / "flat_line.log").read_text().splitlines())
+        assert flat_native == flat_stdlib
+    finally:
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False,
+                                   "root": {"handlers": [], "level": "WARNING"}})
+        structlog.reset_defaults()
