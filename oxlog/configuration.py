@@ -159,20 +159,24 @@ def _guard_make_record() -> None:
     """Make ``extra=`` keys that clash with ``LogRecord`` attributes harmless.
 
     ``logging.Logger.makeRecord`` raises ``KeyError`` into the caller for
-    ``extra={"message": …}`` (or ``asctime``, ``name``, ``process``, …). oxlog wraps it
-    once so such a key is kept as ``_message`` instead, as for structlog calls.
+    ``extra={"message": …}`` (or ``asctime``, ``name``, ``process``, …). oxlog installs,
+    once, the same method with one difference: such a key is kept as ``_message``
+    instead, as for structlog calls. (It is a copy rather than a wrapper so that every
+    logging call does not pay a second Python call.)
     """
-    original = logging.Logger.makeRecord
-    if getattr(original, "_oxlog", False):
+    if getattr(logging.Logger.makeRecord, "_oxlog", False):
         return
 
     def make_record(self: logging.Logger, name: str, level: int, fn: str, lno: int, msg: object,
                     args: Any, exc_info: Any, func: str | None = None,
                     extra: Mapping[str, object] | None = None, sinfo: str | None = None,
                     ) -> logging.LogRecord:
-        if extra and not _CLASHING.isdisjoint(extra):
-            extra = {("_" + k if k in _CLASHING else k): v for k, v in extra.items()}
-        return original(self, name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
+        rv = logging.getLogRecordFactory()(name, level, fn, lno, msg, args, exc_info, func, sinfo)
+        if extra is not None:
+            attrs = rv.__dict__
+            for key in extra:
+                attrs["_" + key if key in _CLASHING or key in attrs else key] = extra[key]
+        return rv
 
     make_record._oxlog = True  # type: ignore[attr-defined]
     logging.Logger.makeRecord = make_record  # type: ignore[method-assign]

@@ -146,7 +146,9 @@ def _record_head(record: logging.LogRecord) -> dict[str, Any]:
         options.message_key: message,
         "process": record.process,
     }
-    extra = {k: v for k, v in record.__dict__.items() if k not in RECORD_ATTRS}
+    attrs = record.__dict__
+    extra_keys = attrs.keys() - RECORD_ATTRS  # C-speed; usually empty
+    extra = {k: v for k, v in attrs.items() if k in extra_keys} if extra_keys else {}
     if extra and not all(type(k) is str for k in extra):  # extra={1: …}: keys become text
         extra = _text_keys(extra)
     if bad_args is not None:
@@ -329,8 +331,8 @@ class Redactor:
 
     def redact_text(self, text: str) -> str:
         """Mask the values of sensitive query-string parameters in *text*."""
-        if "=" not in text:
-            return text
+        if "=" not in text or ("?" not in text and "&" not in text and ";" not in text):
+            return text  # no query string: skip the regular expression
         return self._query_re.sub(r"\1" + REDACTED, text)
 
     #: Fields oxlog writes itself (IDs, names, numbers): never secret, never URLs.

@@ -274,22 +274,35 @@ def _escape_key_char(match: re.Match[str]) -> str:
 
 
 def _pairs(event_dict: Mapping[str, Any], skip: frozenset[str] | None = None) -> list[str]:
-    """``key=value`` for each key with a value, keys unique even when some are not strings."""
-    parts = []
-    seen: set[str] | None = None
+    """``key=value`` for each key with a value.
+
+    The common cases (a cached key, a plain string or int value) are written inline:
+    this loop runs for every key of every line of flat_line.log and the console.
+    """
+    parts: list[str] = []
+    append = parts.append
+    keys = _key_cache
     for key, value in event_dict.items():
         if skip is not None and key in skip:
             continue
-        text = logfmt_value(value)
-        if text is None:
-            continue
-        name = logfmt_key(key)
-        if seen is not None:
-            while name in seen:
-                name = "_" + name
-            seen.add(name)
-        parts.append(f"{name}={text}")
+        kind = type(value)
+        if kind is str:
+            if value.isprintable() and " " not in value and "=" not in value and '"' not in value:
+                text: str | None = value
+            else:
+                text = _quote(value)
+        elif kind is int and -_INT_INLINE < value < _INT_INLINE:
+            text = str(value)
+        else:
+            text = logfmt_value(value)
+            if text is None:
+                continue
+        name = keys.get(key) if type(key) is str else None
+        append(f"{name or logfmt_key(key)}={text}")
     return parts
+
+
+_INT_INLINE = 10**18  # ints below this always have a str()
 
 
 class LogfmtRenderer:

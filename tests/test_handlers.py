@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from oxlog.handlers import FileHandler
 from tests.conftest import ROOT, read_json, read_logfmt
 
 SECRET = "SECRET-hunter2-0xDEADBEEF"
@@ -71,6 +72,7 @@ log.info("before")
 path = os.path.join(d, "json.log")
 os.rename(path, path + ".before")
 os.symlink("/dev/full", path)
+time.sleep(0.15)               # FileHandler.check_interval: the path is checked every 0.1 s
 for i in range(3):
     log.info("token %s", "{SECRET}", password="{SECRET}")
     std.info("token %s", "{SECRET}")
@@ -122,6 +124,7 @@ oxlog.configure(dir=d, console="off", files=["json", "logfmt"])
 log.info("before")
 shutil.rmtree(d)
 os.chmod(base, 0o555)          # the directory cannot be created again
+time.sleep(0.15)               # FileHandler.check_interval
 for i in range(4):
     log.info("lost %s", "{SECRET}")
 print("APP-CONTINUES")
@@ -155,6 +158,7 @@ os.chmod(path, 0o000)          # permission removed from the open file: it keeps
 log.info("while-file-denied")
 os.rename(path, path + ".1")   # rotated into a directory where no file can be created
 os.chmod(d, 0o555)
+time.sleep(0.15)               # FileHandler.check_interval
 for i in range(3):
     log.info("moved %s", "{SECRET}")
 print("APP-CONTINUES")
@@ -237,6 +241,7 @@ def test_external_rotation_loses_nothing_and_switches_to_the_new_file(tmp_path: 
         time.sleep(0.01)
     for name in ("json.log", "flat_line.log"):
         os.rename(tmp_path / name, tmp_path / f"{name}.1")
+    time.sleep(2 * FileHandler.check_interval)  # the writers look again within the interval
     (tmp_path / "rotated").touch()
     pids = finish(procs)
     old, new = read_json(tmp_path / "json.log.1"), read_json(tmp_path / "json.log")
