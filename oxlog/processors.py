@@ -128,6 +128,9 @@ RECORD_ATTRS = frozenset(
 ) | {"message", "asctime", "_oxlog_event", "taskName"}
 
 
+_PLAIN_RECORD_SIZE = len(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
+
+
 def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
     """The event dict of a stdlib record, built once and cached on the record."""
     ed: dict[str, Any] | None = record.__dict__.get("_oxlog_event")
@@ -147,8 +150,11 @@ def _record_head(record: logging.LogRecord) -> dict[str, Any]:
         "process": record.process,
     }
     attrs = record.__dict__
-    extra_keys = attrs.keys() - RECORD_ATTRS  # C-speed; usually empty
-    extra = {k: v for k, v in attrs.items() if k in extra_keys} if extra_keys else {}
+    extra: dict[Any, Any] = {}
+    if len(attrs) != _PLAIN_RECORD_SIZE:  # a record without extra= has exactly these
+        extra_keys = attrs.keys() - RECORD_ATTRS
+        if extra_keys:
+            extra = {k: v for k, v in attrs.items() if k in extra_keys}
     if extra and not all(type(k) is str for k in extra):  # extra={1: …}: keys become text
         extra = _text_keys(extra)
     if bad_args is not None:

@@ -1,0 +1,281 @@
+"""The configurations the benchmark compares: the setups oxlog replaces, and oxlog's.
+
+Every configuration writes the same record — a message plus three fields
+(``user_id``, ``path``, ``duration_ms``) with three context values bound
+(``correlation_id``, ``task_id``, ``task_name``) — to a file in *directory*, with
+the call a program using that setup would make. Each one is imported and
+configured in a fresh process by :mod:`bench.worker`.
+
+A configuration is a function ``setup(directory) -> Setup``. ``Setup.run(n)``
+makes *n* INFO calls, ``Setup.run_filtered(n)`` makes *n* DEBUG calls with the
+level at INFO (nothing is written), and ``Setup.files`` names the files the INFO
+calls write, with their format, so the worker can check them afterwards. The
+loops are written out in each configuration (no per-record helper call) so that
+what is timed is the log call and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+#: The three context values every configuration binds.
+CONTEXT = {
+    "correlation_id": "3f2c9a0e5b7d4c1f8a6e2d9b0c4f7a15",
+    "task_id": "6b1f0f5e-8c1d-4d7e-9a8b-2f4c6d8e0a1b",
+    "task_name": "orders.tasks.sync_order",
+}
+#: Two of the three fields are constant; ``user_id`` is the loop counter.
+PATH = "/api/orders/sync"
+DURATION_MS = 12.5
+MESSAGE = "order synced"
+#: The %-style message plain ``logging`` calls use (the three fields as arguments).
+PERCENT_MESSAGE = "order synced user_id=%s path=%s duration_ms=%s"
+LOGGER_NAME = "bench.orders"
+
+
+@dataclass
+class Setup:
+    """What a configured process can do: log *n* records, or *n* filtered DEBUG calls."""
+
+    run: Callable[[int], None]
+    run_filtered: Callable[[int], None]
+    #: (path, "json" | "text") for every file the INFO calls write.
+    files: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _reset_logging() -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+# --- 1. plain stdlib --------------------------------------------------------------------
+
+
+def stdlib(directory: str) -> Setup:
+    """``%(asctime)s %(levelname)s %(name)s %(message)s`` to a ``logging.FileHandler``.
+
+    The three fields are %-arguments of the message; the context is passed as
+    ``extra=`` (so the record carries it, as a context filter would make it), but
+    the format, the one plain setups use, does not write it: this is the cheapest
+    setup, the one oxlog is held to.
+    """
+    _reset_logging()
+    path = os.path.join(directory, "plain.log")
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    log = logging.getLogger(LOGGER_NAME)
+    ctx = dict(CONTEXT)
+
+    def run(n: int) -> None:
+        info, msg, p, d = log.info, PERCENT_MESSAGE, PATH, DURATION_MS
+        for i in range(n):
+            info(msg, i, p, d, extra=ctx)
+
+    def run_filtered(n: int) -> None:
+        debug, msg, p, d = log.debug, PERCENT_MESSAGE, PATH, DURATION_MS
+        for i in range(n):
+            debug(msg, i, p, d, extra=ctx)
+
+    return Setup(run, run_filtered, [(path, "text")])
+
+
+# --- 2. python-json-logger --------------------------------------------------------------
+
+
+def python_json_logger(directory: str) -> Setup:
+    """``pythonjsonlogger.json.JsonFormatter`` on a ``logging.FileHandler``; fields in ``extra=``."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    _reset_logging()
+    path = os.path.join(directory, "json.log")
+    handler = logging.FileHandler(path)
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    log = logging.getLogger(LOGGER_NAME)
+    ctx = dict(CONTEXT)
+
+    def run(n: int) -> None:
+        info, msg, p, d = log.info, MESSAGE, PATH, DURATION_MS
+        for i in range(n):
+            info(msg, extra={"user_id": i, "path": p, "duration_ms": d, **ctx})
+
+    def run_filtered(n: int) -> None:
+        debug, msg, p, d = log.debug, MESSAGE, PATH, DURATION_MS
+        for i in range(n):
+            debug(msg, extra={"user_id": i, "path": p, "duration_ms": d, **ctx})
+
+    return Setup(run, run_filtered, [(path, "json")])
+
+
+# --- 3. django-structlog's documented setup -------------------------------------------
+
+
+def dsl_docs(directory: str, files: int = 1, bind_context: bool = True) -> Setup:
+    """The setup django-structlog's README recommends (its predecessor wrote both files).
+
+    ``structlog.stdlib.LoggerFactory`` + ``structlog.stdlib.BoundLogger``, the
+    documented processor list ending in ``ProcessorFormatter.wrap_for_formatter``,
+    and ``WatchedFileHandler`` + ``ProcessorFormatter(JSONRenderer())`` for
+    ``json.log`` (plus ``KeyValueRenderer`` for ``flat_line.log`` with *files* = 2),
+    exactly as in the README's ``LOGGING``.
+    """
+    import structlog
+
+    _reset_logging()
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    out = []
+    json_path = os.path.join(directory, "json.log")
+    handler = logging.handlers.WatchedFileHandler(json_path)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        processor=structlog.processors.JSONRenderer()))
+    logging.getLogger().addHandler(handler)
+    out.append((json_path, "json"))
+    if files == 2:
+        flat_path = os.path.join(directory, "flat_line.log")
+        flat = logging.handlers.WatchedFileHandler(flat_path)
+        flat.setFormatter(structlog.stdlib.ProcessorFormatter(
+            processor=structlog.processors.KeyValueRenderer(
+                key_order=["timestamp", "level", "event", "logger"])))
+        logging.getLogger().addHandler(flat)
+        out.append((flat_path, "text"))
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.filter_by_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            structlog.processors.UnicodeDecoder(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    if bind_context:
+        structlog.contextvars.bind_contextvars(**CONTEXT)
+    return _structlog_loops(structlog.get_logger(LOGGER_NAME), out)
+
+
+def dsl_docs_2files(directory: str) -> Setup:
+    """:func:`dsl_docs` with ``flat_line.log`` too (the ``--files 2`` variant)."""
+    return dsl_docs(directory, files=2)
+
+
+def _structlog_loops(log: object, files: list[tuple[str, str]]) -> Setup:
+    def run(n: int) -> None:
+        info, msg, p, d = log.info, MESSAGE, PATH, DURATION_MS  # type: ignore[attr-defined]
+        for i in range(n):
+            info(msg, user_id=i, path=p, duration_ms=d)
+
+    def run_filtered(n: int) -> None:
+        debug, msg, p, d = log.debug, MESSAGE, PATH, DURATION_MS  # type: ignore[attr-defined]
+        for i in range(n):
+            debug(msg, user_id=i, path=p, duration_ms=d)
+
+    return Setup(run, run_filtered, files)
+
+
+# --- 4. structlog's own fast path -------------------------------------------------------
+
+
+def structlog_native(directory: str) -> Setup:
+    """``make_filtering_bound_logger(INFO)`` + ``WriteLoggerFactory``: no stdlib at all."""
+    import structlog
+
+    _reset_logging()
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    path = os.path.join(directory, "json.log")
+    stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.WriteLoggerFactory(file=stream),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(**CONTEXT)
+    return _structlog_loops(structlog.get_logger(LOGGER_NAME), [(path, "json")])
+
+
+# --- 5. oxlog -------------------------------------------------------------------------------
+
+
+def _oxlog(directory: str, files: list[str]) -> None:
+    import oxlog
+
+    _reset_logging()
+    oxlog.configure(dir=directory, console="off", files=files, level="INFO")
+    oxlog.bind(**CONTEXT)
+
+
+def _oxlog_files(directory: str, files: list[str]) -> list[tuple[str, str]]:
+    names = {"json": ("json.log", "json"), "logfmt": ("flat_line.log", "text")}
+    return [(os.path.join(directory, names[f][0]), names[f][1]) for f in files]
+
+
+def oxlog_structlog_json(directory: str) -> Setup:
+    """A structlog call with oxlog configured, ``json.log`` only."""
+    import structlog
+
+    _oxlog(directory, ["json"])
+    return _structlog_loops(structlog.get_logger(LOGGER_NAME), _oxlog_files(directory, ["json"]))
+
+
+def oxlog_both(directory: str) -> Setup:
+    """A structlog call with oxlog configured, ``json.log`` and ``flat_line.log``."""
+    import structlog
+
+    _oxlog(directory, ["json", "logfmt"])
+    return _structlog_loops(structlog.get_logger(LOGGER_NAME),
+                            _oxlog_files(directory, ["json", "logfmt"]))
+
+
+def oxlog_stdlib_json(directory: str) -> Setup:
+    """The plain ``logging`` call of :func:`stdlib` (context bound by oxlog), ``json.log`` only."""
+    _oxlog(directory, ["json"])
+    log = logging.getLogger(LOGGER_NAME)
+
+    def run(n: int) -> None:
+        info, msg, p, d = log.info, PERCENT_MESSAGE, PATH, DURATION_MS
+        for i in range(n):
+            info(msg, i, p, d)
+
+    def run_filtered(n: int) -> None:
+        debug, msg, p, d = log.debug, PERCENT_MESSAGE, PATH, DURATION_MS
+        for i in range(n):
+            debug(msg, i, p, d)
+
+    return Setup(run, run_filtered, _oxlog_files(directory, ["json"]))
+
+
+#: Every configuration by name, in table order.
+CONFIGS: dict[str, Callable[[str], Setup]] = {
+    "stdlib": stdlib,
+    "python-json-logger": python_json_logger,
+    "dsl-docs": dsl_docs,
+    "dsl-docs-2files": dsl_docs_2files,
+    "structlog-native": structlog_native,
+    "oxlog-structlog-json": oxlog_structlog_json,
+    "oxlog-stdlib-json": oxlog_stdlib_json,
+    "oxlog-both": oxlog_both,
+}
+
+#: Configurations whose filtered-DEBUG cost is measured (``<name>-debug-filtered`` rows).
+FILTERED = ("stdlib", "dsl-docs", "structlog-native", "oxlog-structlog-json")

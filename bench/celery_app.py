@@ -1,0 +1,77 @@
+"""The Celery app of the Celery benchmark, in one of three logging setups.
+
+``BENCH_CELERY_SETUP`` picks the setup (the publisher and the worker import this
+module with the same value):
+
+* ``plain`` — Celery with no logging integration (its own worker logging, default level).
+* ``dsl`` — django-structlog's Celery integration as its docs describe it:
+  ``DJANGO_STRUCTLOG_CELERY_ENABLED = True``, ``django_structlog`` installed,
+  ``DjangoStructLogInitStep`` added to the worker and a ``setup_logging`` receiver
+  that applies the documented structlog + ``LOGGING`` setup (``json.log`` via
+  ``ProcessorFormatter(JSONRenderer())``, see :func:`bench.baselines.dsl_docs`).
+* ``oxlog`` — ``oxlog.celery.setup(app)`` writing ``json.log``.
+
+``BENCH_LOG_DIR`` is where logs go; ``BENCH_REDIS_URL`` the broker and result backend.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from celery import Celery, signals
+
+SETUP = os.environ.get("BENCH_CELERY_SETUP", "plain")
+LOG_DIR = os.environ.get("BENCH_LOG_DIR", "/tmp/oxlog-bench-celery")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+app = Celery("bench", broker=REDIS_URL, backend=REDIS_URL)
+app.conf.update(
+    task_default_queue="bench",
+    worker_prefetch_multiplier=4,
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=SETUP == "plain",
+    result_expires=600,
+)
+
+if SETUP == "dsl":
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            INSTALLED_APPS=["django_structlog"],
+            DJANGO_STRUCTLOG_CELERY_ENABLED=True,
+            LOGGING_CONFIG=None,  # the setup_logging receiver below applies the logging setup
+            USE_TZ=True,
+        )
+    django.setup()
+    from django_structlog.celery.steps import DjangoStructLogInitStep
+
+    app.steps["worker"].add(DjangoStructLogInitStep)
+
+    def _dsl_logging(**_: Any) -> None:
+        from bench.baselines import dsl_docs
+
+        dsl_docs(LOG_DIR, bind_context=False)
+
+    _dsl_logging()  # the publisher's logging (the worker reconfigures in setup_logging)
+    signals.setup_logging.connect(_dsl_logging, weak=False, dispatch_uid="bench.dsl")
+elif SETUP == "oxlog":
+    import oxlog.celery
+
+    oxlog.celery.setup(app, dir=LOG_DIR, console="off", files=["json"], level="INFO")
+elif SETUP != "plain":
+    raise RuntimeError(f"BENCH_CELERY_SETUP must be plain, dsl or oxlog, not {SETUP!r}")
+
+
+@app.task(name="bench.noop")
+def noop(i: int) -> int:
+    """Do nothing: what is measured is Celery plus the logging integration."""
+    return i
+
+
+@signals.worker_ready.connect(weak=False)
+def _ready(**_: Any) -> None:
+    Path(LOG_DIR, "worker.ready").write_text(str(os.getpid()))
