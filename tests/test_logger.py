@@ -120,3 +120,42 @@ def test_native_path_writes_the_same_line_as_the_stdlib_path(tmp_path: Path) -> 
         logging.config.dictConfig({"version": 1, "disable_existing_loggers": False,
                                    "root": {"handlers": [], "level": "WARNING"}})
         structlog.reset_defaults()
+
+
+COLOR_SCRIPT = """
+import oxlog, structlog
+oxlog.configure(console="console", files="none")
+structlog.get_logger("app").warning("painted")
+"""
+
+
+@pytest.mark.parametrize(("env", "colored"), [({}, False), ({"FORCE_COLOR": "1"}, True),
+                                             ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False)])
+def test_console_colours_follow_the_terminal_no_color_and_force_color(
+        run_python: Any, env: dict[str, str], colored: bool) -> None:
+    """Not a terminal: no colour; FORCE_COLOR turns it on; NO_COLOR wins over it."""
+    run = run_python(COLOR_SCRIPT, settings=None, env=env)
+    (line,) = [x for x in run.stderr.splitlines() if "painted" in x]
+    assert ("\x1b[" in line) is colored
+
+
+def test_tracebacks_never_carry_frame_locals(tmp_path: Path) -> None:
+    """A secret in a local variable of the failing frame is not in the traceback."""
+    oxlog.configure(dir=str(tmp_path), console="off", files=["json", "logfmt"])
+    try:
+        def charge() -> None:
+            card_number = "4111-1111-1111-1111"  # noqa: F841 - the local that must not leak
+            raise ValueError("declined")
+
+        try:
+            charge()
+        except ValueError:
+            structlog.get_logger("app").exception("charge_failed")
+            logging.getLogger("app").exception("charge failed")
+        for name in ("json.log", "flat_line.log"):
+            text = (tmp_path / name).read_text()
+            assert "ValueError: declined" in text and "4111" not in text
+    finally:
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False,
+                                   "root": {"handlers": [], "level": "WARNING"}})
+        structlog.reset_defaults()

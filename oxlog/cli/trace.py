@@ -18,8 +18,7 @@ from oxlog.cli.reading import (
     Record,
     Skipped,
     Source,
-    iter_blocks,
-    iter_matching_lines,
+    iter_lines_containing,
     parse_record,
     resolve_sources,
 )
@@ -99,7 +98,7 @@ def find_workflow(
 def collect(sources: list[Source], needle: str, skipped: Skipped, label: str) -> list[tuple[int, Record]]:
     """Decode the lines that contain ``needle``, numbered in input order."""
     out: list[tuple[int, Record]] = []
-    lines = iter_matching_lines(iter_blocks(sources, label), needle.encode())
+    lines = iter_lines_containing(sources, needle.encode(), label)
     for seq, line in enumerate(lines):
         record = parse_record(line, skipped)
         if record is not None:

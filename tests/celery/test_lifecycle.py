@@ -21,7 +21,7 @@ for i in range(50):
 """
 
 
-@pytest.mark.parametrize("pool", ["solo", "prefork"])
+@pytest.mark.parametrize("pool", ["solo", "prefork", "threads"])
 def test_fifty_tasks_never_carry_another_tasks_ids(pool: str, embedded_broker: Any, workers: Any,
                                                    run_python: Any) -> None:
     """Each task's lines carry its own task ID and the correlation ID it was published with."""
@@ -49,6 +49,8 @@ def test_fifty_tasks_never_carry_another_tasks_ids(pool: str, embedded_broker: A
     stale = [r for r in records if r["process"] in worker_pids and "task_id" not in r
              and r.get("correlation_id")]
     assert stale == []  # no worker line outside a task keeps a task's correlation ID
+    # Celery logs return values at INFO ("succeeded in …: 7"); oxlog does not, unless told to
+    assert not [r for r in records if "result" in r or "succeeded in" in r["message"]]
 
 
 def test_beat_dispatches_share_a_fresh_correlation_id_with_their_task(
@@ -157,3 +159,40 @@ def test_unknown_and_revoked_tasks_are_logged_with_their_ids(
     revoked = workers.wait_for(lambda r: r["message"] == "task_revoked", timeout=30)[0]
     assert revoked["task_id"] == received["task_id"] and revoked["correlation_id"] == "e" * 32
     assert revoked["terminated"] is False
+
+
+AUTORETRY = """
+import django
+django.setup()
+import oxlog
+from celery import shared_task
+
+with oxlog.bound(correlation_id="ffffffffffffffffffffffffffffffff"):
+    from tests.project.shop.tasks import flaky_autoretry
+    flaky_autoretry.delay()
+"""
+
+
+def test_autoretry_keeps_id_parent_and_correlation_id(embedded_broker: Any, workers: Any,
+                                                      run_python: Any) -> None:
+    """autoretry_for: the retried run has retries=1, the same IDs and the same correlation ID."""
+    workers.start(embedded_broker, pool="solo")
+    run_python(AUTORETRY, env=embedded_broker.env)
+    done = workers.wait_for(lambda r: r["message"] == "task_succeeded", timeout=30)[0]
+    lines = [r for r in workers.records() if r.get("task_id") == done["task_id"]]
+    assert {r["correlation_id"] for r in lines} == {"f" * 32}
+    assert [r["message"] for r in lines if r["message"].startswith("task_")] == [
+        "task_received", "task_started", "task_enqueued", "task_retrying",
+        "task_received", "task_started", "task_succeeded"]
+    assert [r.get("retries") for r in lines if r["message"] == "task_started"] == [None, 1]
+
+
+def test_celerys_plain_lines_carry_the_context_when_kept(embedded_broker: Any, workers: Any,
+                                                         run_python: Any) -> None:
+    """OXLOG_CELERY_PLAIN_LINES: Celery's own 'succeeded in' line is kept, with the context."""
+    workers.start(embedded_broker, pool="solo", env={"OXLOG_CELERY_PLAIN_LINES": "1"})
+    run_python(PUBLISH_50.replace("range(50)", "range(1)"), env=embedded_broker.env)
+    done = workers.wait_for(lambda r: r["message"] == "task_succeeded", timeout=30)[0]
+    plain = workers.wait_for(lambda r: r["logger"] == "celery.app.trace", timeout=10)[0]
+    assert "succeeded in" in plain["message"]
+    assert (plain["task_id"], plain["correlation_id"]) == (done["task_id"], done["correlation_id"])

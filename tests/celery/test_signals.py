@@ -119,3 +119,58 @@ def test_task_ids_are_plain_uuids_by_default(run_python: Any) -> None:
         print(numbered.delay(1).id)
     """)
     assert len(run.stdout.strip()) == 36 and "_" not in run.stdout
+
+
+def test_task_arguments_in_task_enqueued_are_redacted(run_python: Any) -> None:
+    """Secrets in task kwargs (and nested in args) never reach task_enqueued."""
+    run = run_python("""
+        import django
+        django.setup()
+        from tests.project.celery import app
+        app.send_task("shop.charge", args=({"card": {"cvv": "123", "api_key": "k-1"}},),
+                      kwargs={"password": "hunter2", "amount": 5})
+    """)
+    (enqueued,) = [r for r in run.json() if r["message"] == "task_enqueued"]
+    assert "hunter2" not in enqueued["kwargs"] and "'amount': 5" in enqueued["kwargs"]
+    assert "k-1" not in enqueued["args"] and "[REDACTED]" in enqueued["args"]
+
+
+def test_event_levels_are_configurable(run_python: Any) -> None:
+    """OXLOG_EVENT_LEVELS='task_enqueued=DEBUG' below OXLOG_LEVEL hides that event only."""
+    code = """
+        import django
+        django.setup()
+        from tests.project.shop.tasks import numbered
+        numbered.delay(1)
+        numbered.apply(args=(2,))
+    """
+    quiet = run_python(code, env={"OXLOG_EVENT_LEVELS": "task_enqueued=DEBUG"}).json()
+    messages = [r["message"] for r in quiet]
+    assert "task_enqueued" not in messages and "task_started" in messages
+
+
+def test_context_bound_outside_a_task_survives_it_exactly(run_python: Any) -> None:
+    """Keys bound before an eager task are there after it; keys the task bound are gone."""
+    run = run_python("""
+        import django
+        django.setup()
+        import oxlog, structlog
+        from celery import shared_task
+        structlog.contextvars.bind_contextvars(user="outer")
+        token = oxlog.bind(correlation_id="6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90", tenant="acme")
+
+        @shared_task
+        def binds():
+            structlog.contextvars.bind_contextvars(inside="x", user="changed")
+            structlog.get_logger("t").info("in_task")
+
+        binds.apply()
+        print(sorted(structlog.contextvars.get_contextvars().items()))
+        print(sorted(oxlog.get_context().items()))
+    """)
+    structlog_ctx, oxlog_ctx = run.stdout.splitlines()[-2:]
+    assert structlog_ctx == "[('user', 'outer')]"
+    assert oxlog_ctx == ("[('correlation_id', '6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90'), "
+                         "('tenant', 'acme')]")
+    in_task = next(r for r in run.json() if r["message"] == "in_task")
+    assert in_task["inside"] == "x" and in_task["user"] == "changed" and in_task["task_id"]

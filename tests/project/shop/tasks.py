@@ -78,3 +78,12 @@ def sleeps(seconds: float) -> None:
 def publishes_then_logs() -> None:
     numbered.delay(99)
     log.info("published_from_task")
+
+
+@shared_task(bind=True, autoretry_for=(ConnectionError,), max_retries=2, default_retry_delay=0.2,
+             retry_backoff=False)
+def flaky_autoretry(self) -> str:
+    log.info("flaky_running", attempt=self.request.retries)
+    if self.request.retries == 0:
+        raise ConnectionError("first attempt fails")
+    return "ok"
