@@ -66,6 +66,11 @@ class JSONFormatter(OxlogFormatter):
             renderers.ECSRenderer(key) if schema == "ecs" else renderers.JSONRenderer()
         )
         super().__init__(renderer)
+        self._plain = schema != "ecs"
+
+    def render_event(self, event_dict: Mapping[str, Any], colors: bool = False) -> str:
+        """Render an event dict as one JSON line (oxlog's schema straight to the encoder)."""
+        return renderers.dumps(event_dict) if self._plain else self.renderer(event_dict)
 
 
 class LogfmtFormatter(OxlogFormatter):

@@ -78,9 +78,10 @@ os.register_at_fork(after_in_child=_after_fork)
 def percent_format(template: object, args: tuple[Any, ...]) -> tuple[str, list[str] | None]:
     """``template % args``; on a ``%`` mistake, the template and the arguments' reprs."""
     try:
-        return safe_str(template % args if args else template), None  # type: ignore[operator]
+        text = template % args if args else template  # type: ignore[operator]
     except Exception:
         return safe_str(template), [safe_repr(a) for a in args]
+    return (text if type(text) is str else safe_str(text)), None
 
 
 # --- the two heads ------------------------------------------------------------
@@ -135,7 +136,9 @@ def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
     """The event dict of a stdlib record, built once and cached on the record."""
     ed: dict[str, Any] | None = record.__dict__.get("_oxlog_event")
     if ed is None:
-        ed = run_chain(_record_head(record))
+        ed = _record_head(record)
+        for proc in _chain:  # run_chain, inlined: this runs for every stdlib record
+            ed = proc(None, "", ed)
         record._oxlog_event = ed
     return ed
 
@@ -206,13 +209,9 @@ def add_workflow_context(logger: Any, method_name: str, event_dict: EventDict) -
     return event_dict
 
 
-def merge_contextvars(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
-    """Add what the user (or django-structlog: ``request_id``, ``user_id``, ``ip``) bound.
-
-    structlog's :func:`structlog.contextvars.merge_contextvars`, without overriding
-    anything oxlog already set.
-    """
-    return structlog.contextvars.merge_contextvars(logger, method_name, event_dict)
+#: Add what the user (or django-structlog: ``request_id``, ``user_id``, ``ip``) bound:
+#: structlog's own processor, which never overrides what oxlog already set.
+merge_contextvars = structlog.contextvars.merge_contextvars
 
 
 class AddStaticFields:

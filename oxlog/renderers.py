@@ -92,7 +92,7 @@ def dumps(obj: Any) -> str:
     placeholder in its place, the other keys are kept.
     """
     try:
-        text = _encode(obj)
+        text = "".join(_fast_encode(obj, 0)) if _fast_encode is not None else _encoder.encode(obj)
     except Exception:
         try:
             text = _encoder.encode(sanitize(obj))
