@@ -252,10 +252,13 @@ def test_ten_megabyte_message_is_one_line_within_a_quarter_second(run_python: An
 
 PROPERTY = """
 import io, json, re
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 from tests.logfmt import decode
 from tests.test_renderers import decode_console, strict_json, unescape_key, replace_surrogates, RAW_FORBIDDEN
 from tests.test_renderers import console_readable_value
+from oxlog.conf import DEFAULT_REDACT_KEYS
+from oxlog.processors import REDACTED, Redactor
+redactor = Redactor(DEFAULT_REDACT_KEYS)  # what redaction (on by default) does to the input
 dirpath = oxlog.current_settings().dir
 offsets = {"json.log": 0, "flat_line.log": 0}
 count = 0
@@ -269,6 +272,7 @@ def new_lines(name):
 
 @settings(max_examples=150, deadline=None, database=None)
 @given(key=st.text(max_size=10), value=st.text(), message=st.text())
+@example(key="SECRET", value="0", message="GET /?token=abc")  # redaction applies, as documented
 def check(key, value, message):
     global count
     key = "u" + key
@@ -280,6 +284,8 @@ def check(key, value, message):
     finally:
         sys.stdout = saved
     assert console.count("\\n") == 2, repr(console)
+    message = redactor.redact_text(message)
+    value = REDACTED if redactor.is_sensitive(key) and value else redactor.redact_text(value)
     js, lf = new_lines("json.log"), new_lines("flat_line.log")
     assert len(js) == len(lf) == 2
     for line in js:
