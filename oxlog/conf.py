@@ -134,7 +134,11 @@ class Settings:
 
     def event_level(self, event: str) -> int:
         """The level (a number) at which oxlog logs its lifecycle *event*."""
-        return int(getattr(logging, self.event_levels.get(event, "INFO")))
+        levels = self.__dict__.get("_event_numbers")
+        if levels is None:  # computed once: this runs several times per task
+            levels = {k: int(getattr(logging, v)) for k, v in self.event_levels.items()}
+            object.__setattr__(self, "_event_numbers", levels)
+        return int(levels.get(event, logging.INFO))
 
     def check_dir(self) -> None:
         """Create the log directory if files are on; fail clearly if it cannot be written."""

@@ -88,8 +88,10 @@ def _loggers(settings: Settings) -> dict[str, Any]:
                                for name in PROPAGATING_LOGGERS}
     loggers["django_guid"] = {"level": "WARNING"}  # one INFO line per request otherwise
     if not settings.celery_plain_lines:
-        for name in ("celery.app.trace", "celery.worker.strategy"):
-            loggers[name] = {"filters": ["oxlog_celery_duplicates"]}
+        loggers["celery.app.trace"] = {"filters": ["oxlog_celery_duplicates"]}
+        # The strategy logs nothing at INFO but "Task X received": at WARNING Celery does
+        # not even build that line (it checks isEnabledFor(INFO) once).
+        loggers["celery.worker.strategy"] = {"level": "WARNING"}
     loggers["celery.worker.request"] = {"filters": ["oxlog_task_context"] + (
         [] if settings.celery_plain_lines else ["oxlog_celery_duplicates"])}
     for name, level in settings.levels.items():

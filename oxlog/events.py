@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from oxlog import configuration
+
 
 def log_event(logger: Any, event: str, **fields: Any) -> None:
     """Log *event* with *fields* at the level ``OXLOG_EVENT_LEVELS`` gives it."""
-    from oxlog.configuration import current_settings
+    logger.log(configuration.current_settings().event_level(event), event, **fields)
 
-    logger.log(current_settings().event_level(event), event, **fields)

@@ -99,6 +99,32 @@ def _args_text(value: Any) -> str:
     return str(saferepr(value, 1024))
 
 
+def _reuse_repr(celery_repr: Any, value: Any) -> str:
+    """Celery's own ``argsrepr``/``kwargsrepr`` when nothing in *value* can be secret.
+
+    Celery has already made a bounded repr of the arguments for the message; oxlog
+    makes its own (redacted) one only when a dict, at any depth, has a sensitive key.
+    """
+    from oxlog.configuration import current_settings
+
+    settings = current_settings()
+    if isinstance(celery_repr, str) and (not settings.redact or not _has_secret_key(
+            _redactor(settings.redact_keys), value, 0)):
+        return celery_repr
+    return _args_text(value)
+
+
+def _has_secret_key(redactor: Any, value: Any, depth: int) -> bool:
+    if depth > 20:
+        return True
+    if isinstance(value, dict):
+        return any(redactor.is_sensitive(str(k)) or _has_secret_key(redactor, v, depth + 1)
+                   for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_secret_key(redactor, v, depth + 1) for v in value)
+    return False
+
+
 @functools.lru_cache(maxsize=4)
 def _redactor(keys: tuple[str, ...]) -> Any:
     from oxlog.processors import Redactor
@@ -136,7 +162,8 @@ def after_task_publish(headers: Mapping[str, Any] | None = None, body: Any = Non
     if eta:
         fields["eta"] = eta
     if isinstance(body, (tuple, list)) and len(body) >= 2:
-        fields["args"], fields["kwargs"] = _args_text(body[0]), _args_text(body[1])
+        fields["args"] = _reuse_repr(headers.get("argsrepr"), body[0])
+        fields["kwargs"] = _reuse_repr(headers.get("kwargsrepr"), body[1])
     cid = headers.get(CORRELATION_HEADER)
     if correlation.is_valid(cid) and context.current_correlation_id() != cid:
         with context.bound(correlation_id=cid):
