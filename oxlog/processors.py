@@ -144,7 +144,16 @@ def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
 
 
 def _record_head(record: logging.LogRecord) -> dict[str, Any]:
-    message, bad_args = percent_format(record.msg, record.args or ())  # type: ignore[arg-type]
+    msg, args = record.msg, record.args
+    if not args and type(msg) is str:  # the common cases without a call to percent_format
+        message, bad_args = msg, None
+    elif type(args) is tuple and type(msg) is str:
+        try:
+            message, bad_args = msg % args, None
+        except Exception:
+            message, bad_args = percent_format(msg, args)
+    else:
+        message, bad_args = percent_format(msg, args or ())  # type: ignore[arg-type]
     ed: dict[str, Any] = {
         "timestamp": format_timestamp(record.created),
         "level": _LEVEL_NAMES.get(record.levelno) or level_name(record.levelno),
