@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand
 from oxlog import context
 from oxlog.correlation import new_correlation_id
 from oxlog.events import log_event
+from oxlog.patching import patch_once
 
 logger = structlog.get_logger("oxlog.commands")
 
@@ -32,9 +33,7 @@ def command_name(command: BaseCommand) -> str:
 
 def install() -> None:
     """Wrap ``BaseCommand.execute`` (once, however often it is called)."""
-    if getattr(BaseCommand.execute, "_oxlog", False):
-        return
-    BaseCommand.execute = _wrap(BaseCommand.execute)  # type: ignore[method-assign]
+    patch_once(BaseCommand, "execute", _wrap)
 
 
 def _wrap(execute: Any) -> Any:
@@ -60,7 +59,6 @@ def _wrap(execute: Any) -> Any:
         finally:
             context.reset(token)
 
-    wrapper._oxlog = True  # type: ignore[attr-defined]
     return wrapper
 
 

@@ -22,6 +22,7 @@ from oxlog import processors
 from oxlog.conf import Settings
 from oxlog.handlers import forget_reports
 from oxlog.logger import BoundLogger, LoggerFactory, install_proxy_fast_path
+from oxlog.patching import patch_once
 
 CONSOLE_FORMATTERS = {"console": "plain_console", "json": "json_formatter", "logfmt": "key_value"}
 
@@ -166,22 +167,20 @@ def _guard_make_record() -> None:
     instead, as for structlog calls. (It is a copy rather than a wrapper so that every
     logging call does not pay a second Python call.)
     """
-    if getattr(logging.Logger.makeRecord, "_oxlog", False):
-        return
+    patch_once(logging.Logger, "makeRecord", lambda _original: _make_record)
 
-    def make_record(self: logging.Logger, name: str, level: int, fn: str, lno: int, msg: object,
-                    args: Any, exc_info: Any, func: str | None = None,
-                    extra: Mapping[str, object] | None = None, sinfo: str | None = None,
-                    ) -> logging.LogRecord:
-        rv = logging.getLogRecordFactory()(name, level, fn, lno, msg, args, exc_info, func, sinfo)
-        if extra is not None:
-            attrs = rv.__dict__
-            for key in extra:
-                attrs["_" + key if key in _CLASHING or key in attrs else key] = extra[key]
-        return rv
 
-    make_record._oxlog = True  # type: ignore[attr-defined]
-    logging.Logger.makeRecord = make_record  # type: ignore[method-assign]
+def _make_record(self: logging.Logger, name: str, level: int, fn: str, lno: int, msg: object,
+                 args: Any, exc_info: Any, func: str | None = None,
+                 extra: Mapping[str, object] | None = None, sinfo: str | None = None,
+                 ) -> logging.LogRecord:
+    """``Logger.makeRecord``, renaming clashing ``extra=`` keys instead of raising."""
+    rv = logging.getLogRecordFactory()(name, level, fn, lno, msg, args, exc_info, func, sinfo)
+    if extra is not None:
+        attrs = rv.__dict__
+        for key in extra:
+            attrs["_" + key if key in _CLASHING or key in attrs else key] = extra[key]
+    return rv
 
 
 _CLASHING = processors.RECORD_ATTRS | {"message", "asctime"}

@@ -22,6 +22,7 @@ import structlog
 
 from oxlog import processors
 from oxlog.handlers import OxlogHandler, report
+from oxlog.patching import patch_once
 
 _NAME_SKIP = ("structlog", "oxlog.logger", "logging")
 
@@ -261,10 +262,10 @@ def install_proxy_fast_path() -> None:
         from structlog._config import BoundLoggerLazyProxy
     except ImportError:  # pragma: no cover - structlog moved it; the slow path still works
         return
-    original = BoundLoggerLazyProxy.__getattr__
-    if getattr(original, "_oxlog", False):
-        return
+    patch_once(BoundLoggerLazyProxy, "__getattr__", _fast_getattr)
 
+
+def _fast_getattr(original: Any) -> Any:
     def __getattr__(self: Any, name: str) -> Any:
         attr = original(self, name)
         if name in _FAST_METHODS and "bind" in self.__dict__:  # the logger is cached
@@ -273,5 +274,4 @@ def install_proxy_fast_path() -> None:
                 self.__dict__.update((m, getattr(owner, m)) for m in _FAST_METHODS)
         return attr
 
-    __getattr__._oxlog = True  # type: ignore[attr-defined]
-    BoundLoggerLazyProxy.__getattr__ = __getattr__  # type: ignore[method-assign]
+    return __getattr__

@@ -15,15 +15,14 @@ from typing import Any
 
 from oxlog import context
 from oxlog.correlation import new_correlation_id
+from oxlog.patching import patch_once
 
 
 def install() -> None:
     """Wrap ``celery.beat.Scheduler.apply_entry`` once."""
     from celery.beat import Scheduler
 
-    if getattr(Scheduler.apply_entry, "_oxlog", False):
-        return
-    Scheduler.apply_entry = _wrap(Scheduler.apply_entry)  # type: ignore[method-assign]
+    patch_once(Scheduler, "apply_entry", _wrap)
 
 
 def _wrap(apply_entry: Any) -> Any:
@@ -35,5 +34,4 @@ def _wrap(apply_entry: Any) -> Any:
         finally:
             context.reset(token)
 
-    wrapper._oxlog = True  # type: ignore[attr-defined]
     return wrapper

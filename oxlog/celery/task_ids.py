@@ -16,15 +16,14 @@ import uuid
 from typing import Any
 
 from oxlog import context, correlation
+from oxlog.patching import patch_once
 
 
 def install() -> None:
     """Wrap ``Celery.send_task`` once so that new task IDs carry the correlation ID."""
     from celery import Celery
 
-    if getattr(Celery.send_task, "_oxlog", False):
-        return
-    Celery.send_task = _wrap(Celery.send_task)  # type: ignore[method-assign]
+    patch_once(Celery, "send_task", _wrap)
 
 
 def _wrap(send_task: Any) -> Any:
@@ -47,7 +46,6 @@ def _wrap(send_task: Any) -> Any:
         with context.bound(correlation_id=cid):
             return send_task(self, name, *args, **kwargs)
 
-    wrapper._oxlog = True  # type: ignore[attr-defined]
     return wrapper
 
 
