@@ -17,7 +17,7 @@ HOSTILE = {
     "fullwidth": "６f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90",  # noqa: RUF001
     "too_long": "6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90a",
     "forged_line": 'x" level=error message="forged',
-    "short": "abc",
+    "short": "xyz",  # not hex: it cannot turn up inside a random ID by chance
     "ansi": "\x1b[31m6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90",
 }
 
