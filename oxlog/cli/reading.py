@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import mmap
+import os
 import re
 import sys
 import tempfile
@@ -259,17 +260,37 @@ def iter_lines_containing(sources: Iterable[Source], needle: bytes,
         progress.close()
 
 
+#: Bytes of a file mapped at a time: memory stays bounded by this, not by the file.
+WINDOW = 64 << 20
+
+
 def _mapped_matches(path: Path, needle: bytes, progress: Progress, done: int) -> Iterator[bytes]:
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        size = len(mm)
-        position = mm.find(needle)
-        while position != -1:
-            start = mm.rfind(b"\n", 0, position) + 1
-            end = mm.find(b"\n", position)
-            end = size if end == -1 else end
-            yield mm[start:end]
-            progress.update(done + end)
-            position = mm.find(needle, end)
+    """Search *path* through a sliding memory-mapped window of whole lines."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        position, window = 0, WINDOW  # position: the start of a line, in the file
+        while position < size:
+            base = position - position % mmap.ALLOCATIONGRANULARITY
+            length = min(window, size - base)
+            with mmap.mmap(handle.fileno(), length, offset=base, access=mmap.ACCESS_READ) as mm:
+                start = position - base
+                end = length if base + length == size else mm.rfind(b"\n", start) + 1
+                if end <= start:  # one line longer than the window: look wider
+                    window *= 2
+                    continue
+                yield from _lines_with(mm, needle, start, end)
+            position, window = base + end, WINDOW
+            progress.update(done + position)
+
+
+def _lines_with(mm: mmap.mmap, needle: bytes, start: int, end: int) -> Iterator[bytes]:
+    found = mm.find(needle, start, end)
+    while found != -1:
+        line_start = mm.rfind(b"\n", start, found) + 1 or start
+        line_end = mm.find(b"\n", found, end)
+        line_end = end if line_end == -1 else line_end
+        yield mm[line_start:line_end]
+        found = mm.find(needle, line_end, end)
 
 
 def iter_matching_lines(blocks: Iterable[bytes], needle: bytes) -> Iterator[bytes]:

@@ -94,3 +94,19 @@ def test_no_command_prints_help_and_exits_2(oxlog: Runner) -> None:
     """``oxlog`` alone shows usage and exits 2."""
     result = oxlog()
     assert result.returncode == 2 and "trace" in result.stderr
+
+
+def test_memory_mapped_search_finds_every_line_across_windows(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Lines containing the ID are found whole, wherever the mapping windows split the
+    file, including a line longer than a window."""
+    from oxlog.cli import reading
+
+    monkeypatch.setattr(reading, "WINDOW", 8192)
+    lines = []
+    for i in range(3000):
+        pad = "y" * (20000 if i == 1500 else i % 97)
+        lines.append(f'{{"n":{i},"id":"{"needle" if i % 7 == 0 else "other"}","p":"{pad}"}}')
+    path = tmp_path / "json.log"
+    path.write_text("\n".join(lines) + "\n")
+    found = list(reading.iter_lines_containing([reading.FileSource(path)], b"needle"))
+    assert found == [line.encode() for line in lines if '"needle"' in line]
