@@ -266,9 +266,16 @@ WINDOW = 64 << 20
 
 def _mapped_matches(path: Path, needle: bytes, progress: Progress, done: int) -> Iterator[bytes]:
     """Search *path* through a sliding memory-mapped window of whole lines."""
+    for _, line in lines_at(path, needle, progress=progress, done=done):
+        yield line
+
+
+def lines_at(path: Path, needle: bytes, start: int = 0, progress: Progress | None = None,
+             done: int = 0) -> Iterator[tuple[int, bytes]]:
+    """``(offset, line)`` of each line of *path* containing *needle*, from the line at *start*."""
     with path.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        position, window = 0, WINDOW  # position: the start of a line, in the file
+        position, window = start, WINDOW  # position: the start of a line, in the file
         while position < size:
             base = position - position % mmap.ALLOCATIONGRANULARITY
             length = min(window, size - base)
@@ -278,18 +285,36 @@ def _mapped_matches(path: Path, needle: bytes, progress: Progress, done: int) ->
                 if end <= start:  # one line longer than the window: look wider
                     window *= 2
                     continue
-                yield from _lines_with(mm, needle, start, end)
+                for offset, line in _lines_with(mm, needle, start, end):
+                    yield base + offset, line
             position, window = base + end, WINDOW
-            progress.update(done + position)
+            if progress is not None:
+                progress.update(done + position)
 
 
-def _lines_with(mm: mmap.mmap, needle: bytes, start: int, end: int) -> Iterator[bytes]:
+def lines_before(path: Path, needle: bytes, end: int) -> Iterator[bytes]:
+    """The lines of *path* before offset *end* (a line start) containing *needle*, last first."""
+    with path.open("rb") as handle:
+        while end > 0:
+            base = max(0, end - WINDOW)
+            base -= base % mmap.ALLOCATIONGRANULARITY
+            with mmap.mmap(handle.fileno(), end - base, offset=base, access=mmap.ACCESS_READ) as mm:
+                # the window's first, partial line belongs to the next window back
+                start = 0 if base == 0 else mm.find(b"\n") + 1
+                if start <= 0 and base > 0:  # one line longer than the window
+                    start = 0
+                for _, line in reversed(list(_lines_with(mm, needle, start, end - base))):
+                    yield line
+            end = base + start
+
+
+def _lines_with(mm: mmap.mmap, needle: bytes, start: int, end: int) -> Iterator[tuple[int, bytes]]:
     found = mm.find(needle, start, end)
     while found != -1:
         line_start = mm.rfind(b"\n", start, found) + 1 or start
         line_end = mm.find(b"\n", found, end)
         line_end = end if line_end == -1 else line_end
-        yield mm[line_start:line_end]
+        yield line_start, mm[line_start:line_end]
         found = mm.find(needle, line_end, end)
 
 

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from oxlog.cli.errors import EXIT_FOUND, EXIT_OK, CliError
 from oxlog.cli.reading import (
+    FileSource,
     Record,
     Skipped,
     Source,
     iter_lines_containing,
+    lines_at,
+    lines_before,
     parse_record,
     resolve_sources,
 )
@@ -84,6 +88,9 @@ def find_workflow(
 
     Skipped lines are counted from the pass whose lines make the workflow, so none twice.
     """
+    fast = _find_by_task_id(sources, asked, skipped)
+    if fast is not None:
+        return fast
     first_skips = Skipped()
     found = collect(sources, asked, first_skips, "searching")
     target = resolve(asked, [record for _, record in found])
@@ -93,6 +100,72 @@ def find_workflow(
         return _belonging(found, target), target
     again = collect(sources, target.value, skipped, "collecting")
     return _belonging(again, target), target
+
+
+_FULL_TASK_ID = re.compile(
+    r"(?:[0-9a-f]{32}_)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+ROOT_MESSAGES = frozenset({"request_started", "command_started"})
+
+
+def _find_by_task_id(
+    sources: list[Source], asked: str, skipped: Skipped
+) -> tuple[list[tuple[int, Record]], Target] | None:
+    """One pass for a whole task ID in plain files (``None``: use the two-pass search).
+
+    The task's first line (its ``task_enqueued``) names the correlation ID; the
+    workflow's lines are those containing it after that line, and before it back to
+    the workflow's root line (``request_started``, ``command_started``, beat's
+    "Sending due task"), so the file is read about once instead of twice.
+    """
+    files = [s for s in sources if isinstance(s, FileSource) and s.path.suffix != ".gz"]
+    if not _FULL_TASK_ID.fullmatch(asked) or len(files) != len(sources):
+        return None
+    hit = _first_task_line(files, asked)
+    if hit is None:
+        return None
+    index, offset, cid = hit
+    needle = cid.encode()
+    lines = list(_back_to_root(files[: index + 1], needle, offset))
+    lines += [found for _, found in lines_at(files[index].path, needle, offset)]
+    lines += [found for f in files[index + 1:] for _, found in lines_at(f.path, needle)]
+    records = [(seq, r) for seq, r in enumerate(parse_record(x, skipped) for x in lines)
+               if r is not None]
+    target = Target("correlation_id", cid, {asked})
+    return _belonging(records, target), target
+
+
+def _first_task_line(files: list[FileSource], asked: str) -> tuple[int, int, str] | None:
+    """File index, offset and correlation ID of the first line naming *asked* as a task."""
+    for index, source in enumerate(files):
+        for offset, line in lines_at(source.path, asked.encode()):
+            record = parse_record(line, Skipped())
+            if record is None or asked not in (record.get(k) for k in TASK_FIELDS):
+                continue  # the ID mentioned in passing, not this task's own line
+            cid = _text(record.get("correlation_id"))
+            return (index, offset, cid) if cid else None
+    return None
+
+
+def _back_to_root(files: list[FileSource], needle: bytes, offset: int) -> list[bytes]:
+    """Lines containing *needle* before *offset* in the last file (and the files before
+    it), in file order, from the workflow's root line on."""
+    found: list[bytes] = []
+    ends = [offset] + [f.size() or 0 for f in reversed(files[:-1])]
+    for source, end in zip(reversed(files), ends, strict=True):
+        for line in lines_before(source.path, needle, end):
+            found.append(line)
+            if _is_root(line):
+                return found[::-1]
+    return found[::-1]
+
+
+def _is_root(line: bytes) -> bool:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and (record.get("message") in ROOT_MESSAGES or (
+        record.get("logger") == "celery.beat" and "task_id" not in record))
 
 
 def collect(sources: list[Source], needle: str, skipped: Skipped, label: str) -> list[tuple[int, Record]]:

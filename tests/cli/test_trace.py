@@ -168,3 +168,53 @@ def test_stdin_is_read_with_dash(oxlog: Runner, scenario: Scenario) -> None:
     result = oxlog("trace", scenario.ids["C3"], "--json", "-", stdin=text)
     assert result.returncode == 0, result.stderr
     assert shape(json.loads(result.stdout)["root"]) == EXPECTED
+
+
+def test_task_id_one_pass_gives_the_same_tree_as_two_passes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A whole task ID in plain files takes the one-pass search (back to the workflow's root);
+    the same file gzipped takes the two-pass search: both print the same tree."""
+    import gzip
+    import json as _json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    cid, root_task = "6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90", "a3e5d1af-5636-49e6-aff9-86a3e3a766c5"
+    child = "b1edd5af-a846-4d47-9e34-d96940935388"
+    other = "0" * 32
+
+    def line(message: str, **kw: object) -> str:
+        base = {"timestamp": f"2026-12-01T20:00:{len(lines):02d}.000000Z", "level": "info",
+                "logger": kw.pop("logger", "oxlog.celery"), "message": message, "process": 1}
+        return _json.dumps({**base, **kw})
+
+    lines: list[str] = []
+    lines.append(line("noise before", correlation_id=other))
+    lines.append(line("request_started", correlation_id=cid, request="GET /x"))
+    lines += [line("filler", correlation_id=other, n=i) for i in range(2000)]
+    lines.append(line("task_enqueued", correlation_id=cid, child_task_id=root_task,
+                      child_task_name="a"))
+    lines.append(line("task_started", correlation_id=cid, task_id=root_task, task_name="a",
+                      root_task_id=root_task))
+    lines.append(line("task_enqueued", correlation_id=cid, task_id=root_task, task_name="a",
+                      root_task_id=root_task, child_task_id=child, child_task_name="b"))
+    lines += [line("filler", correlation_id=other, n=i) for i in range(2000)]
+    lines.append(line("task_started", correlation_id=cid, task_id=child, task_name="b",
+                      parent_task_id=root_task, root_task_id=root_task))
+    lines.append(line("task_succeeded", correlation_id=cid, task_id=child, task_name="b",
+                      parent_task_id=root_task, root_task_id=root_task, duration_ms=1.0))
+    text = "\n".join(lines) + "\n"
+    (tmp_path / "json.log").write_text(text)
+    with gzip.open(tmp_path / "json.log.gz", "wt") as handle:
+        handle.write(text)
+    trees = []
+    for name in ("json.log", "json.log.gz"):
+        run = subprocess.run([sys.executable, "-m", "oxlog", "trace", child, "--json",
+                              str(tmp_path / name)], capture_output=True, text=True,
+                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, check=True)
+        trees.append(_json.loads(run.stdout))
+    assert trees[0] == trees[1]
+    assert trees[0]["root"]["kind"] == "request"
+    (a_node,) = trees[0]["root"]["children"]
+    assert a_node["id"] == root_task and [c["id"] for c in a_node["children"]] == [child]
