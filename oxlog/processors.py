@@ -137,7 +137,10 @@ def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
     ed: dict[str, Any] | None = record.__dict__.get("_oxlog_event")
     if ed is None:
         ed = _record_head(record)
-        for proc in _chain:  # run_chain, inlined: this runs for every stdlib record
+        # Most records carry no extra=, exception or stack: skip the processors that
+        # would only find nothing to do (run_chain, inlined: this runs for every record).
+        chain = _chain if ("_kw" in ed or "_exc_info" in ed or "_stack" in ed) else _short_chain
+        for proc in chain:
             ed = proc(None, "", ed)
         record._oxlog_event = ed
     return ed
@@ -193,6 +196,8 @@ def _text_keys(extra: dict[Any, Any]) -> dict[str, Any]:
 # --- the shared chain -----------------------------------------------------------
 
 _chain: list[Processor] = []
+#: The chain without the processors that only handle call keys, exceptions and stacks.
+_short_chain: list[Processor] = []
 
 
 def run_chain(ed: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +254,7 @@ class MergeCallKeys:
     __slots__ = ("_any", "owned")
 
     ALWAYS_OWNED = frozenset({"exception", "stack"})
+    call_data_only = True  # nothing to do without "_kw": skipped then (see event_from_record)
 
     def __init__(self, owned: Iterable[str]) -> None:
         self.owned = frozenset(owned)
@@ -284,6 +290,9 @@ def add_exception(logger: Any, method_name: str, event_dict: EventDict) -> Event
     if stack:
         event_dict["stack"] = stack if isinstance(stack, str) else format_stack()
     return event_dict
+
+
+add_exception.call_data_only = True  # type: ignore[attr-defined]
 
 
 def normalize_exc_info(exc_info: Any) -> tuple[Any, Any, Any] | None:
@@ -446,4 +455,5 @@ def install_chain(chain: list[Processor], message_key: str) -> list[Processor]:
     """Make *chain* the one both paths run (in place, so cached loggers see it too)."""
     options.message_key = message_key
     _chain[:] = chain
+    _short_chain[:] = [p for p in chain if not getattr(p, "call_data_only", False)]
     return _chain
