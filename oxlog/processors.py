@@ -138,7 +138,7 @@ def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
     if ed is None:
         ed = _record_head(record)
         # Most records carry no extra=, exception or stack: skip the processors that
-        # would only find nothing to do (run_chain, inlined: this runs for every record).
+        # would only find nothing to do (this runs for every record).
         chain = _chain if ("_kw" in ed or "_exc_info" in ed or "_stack" in ed) else _short_chain
         for proc in chain:
             ed = proc(None, "", ed)
@@ -198,13 +198,6 @@ def _text_keys(extra: dict[Any, Any]) -> dict[str, Any]:
 _chain: list[Processor] = []
 #: The chain without the processors that only handle call keys, exceptions and stacks.
 _short_chain: list[Processor] = []
-
-
-def run_chain(ed: dict[str, Any]) -> dict[str, Any]:
-    """Run the shared chain over a head built by one of the two heads."""
-    for proc in _chain:
-        ed = proc(None, "", ed)
-    return ed
 
 
 def add_workflow_context(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:

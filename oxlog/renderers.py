@@ -79,12 +79,6 @@ _fast_encode = (
 )
 
 
-def _encode(obj: Any) -> str:
-    if _fast_encode is not None:
-        return "".join(_fast_encode(obj, 0))
-    return _encoder.encode(obj)  # pragma: no cover - CPython always has the C encoder
-
-
 def dumps(obj: Any) -> str:
     """Compact, strict (RFC 8259) JSON of *obj* on one line, whatever it contains.
 
@@ -116,13 +110,6 @@ def _dumps_piecewise(obj: Any) -> str:
             text = json.dumps(placeholder(value))
         parts.append(f"{json.dumps(safe_str(key), ensure_ascii=False)}:{text}")
     return "{" + ",".join(parts) + "}"
-
-
-def _str_keys(event_dict: Mapping[str, Any]) -> bool:
-    for key in event_dict:  # noqa: SIM110 - twice as fast as all() on every line
-        if type(key) is not str:
-            return False
-    return True
 
 
 class JSONRenderer:
