@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -237,11 +236,6 @@ def _failed(sink: Sink, levelno: int, exc: BaseException) -> None:
         sink.emit(stand_in, levelno, None)
     except Exception:
         pass
-
-
-def bound_context(logger: Any) -> Mapping[str, Any]:
-    """The context bound on a structlog logger (for tests and tools)."""
-    return structlog.get_context(logger)
 
 
 _FAST_METHODS = ("debug", "info", "msg", "warning", "warn", "error", "exception", "critical",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from oxlog.values import fits_text, int_text, placeholder, safe_str, sanitize, to_jsonable
@@ -182,10 +182,9 @@ def _label(value: Any) -> Any:
 
 # --- logfmt ------------------------------------------------------------------------
 
-#: A value needs quotes when it holds a space or less, ``=``, ``"``, DEL, C1,
-#: U+2028/U+2029 or a lone surrogate (go-logfmt's rule, plus the characters we
-#: never write raw).
-_NEEDS_QUOTES = re.compile('[\x00-\x20="\x7f-\x9f\u2028\u2029\ud800-\udfff]')
+#: Characters a key cannot hold raw: a space or less, ``=``, ``"``, ``\``, DEL, C1,
+#: U+2028/U+2029, lone surrogates (they are escaped; a value with any of them, or with
+#: any other non-printable character, is quoted instead: see logfmt_value).
 _KEY_UNSAFE = re.compile('[\x00-\x20="\\\\\x7f-\x9f\u2028\u2029\ud800-\udfff]')
 
 #: What an empty key is written as (a logfmt key cannot be empty; ``\`` is always
@@ -399,11 +398,3 @@ def _paint(text: str, code: str, colors: bool) -> str:
 def _gutter(text: str, colors: bool) -> str:
     bar = _paint("    │ ", _DIM, colors)
     return "".join("\n" + bar + console_text(line) for line in text.splitlines())
-
-
-RENDERERS: dict[str, Callable[..., Callable[[Mapping[str, Any]], str]]] = {
-    "json": JSONRenderer,
-    "ecs": ECSRenderer,
-    "logfmt": LogfmtRenderer,
-    "console": ConsoleRenderer,
-}

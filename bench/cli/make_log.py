@@ -16,6 +16,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from oxlog.context import WORKFLOW_KEYS
+
 START = datetime(2026, 12, 1, 0, 0, 0, tzinfo=timezone.utc)
 TASKS = [
     f"shop.tasks.{name}"
@@ -30,15 +32,7 @@ WORDS = (
     "calling provider",
     "cache miss",
 )
-CONTEXT = (
-    "correlation_id",
-    "request_id",
-    "task_id",
-    "task_name",
-    "parent_task_id",
-    "root_task_id",
-    "retries",
-)
+CONTEXT = WORKFLOW_KEYS  # the order oxlog writes them in
 TRACEBACK = 'Traceback (most recent call last):\n  File "shop/tasks.py", line 12\nValueError: card declined'
 DUMPS = json.JSONEncoder(separators=(",", ":")).encode
 

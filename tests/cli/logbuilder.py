@@ -19,20 +19,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from oxlog.context import WORKFLOW_KEYS
+
 REPO = Path(__file__).resolve().parents[2]
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 
 BASE = datetime(2026, 12, 1, 20, 0, 0, tzinfo=timezone.utc)
 SKEW = -5.0
-CONTEXT = (
-    "correlation_id",
-    "request_id",
-    "task_id",
-    "task_name",
-    "parent_task_id",
-    "root_task_id",
-    "retries",
-)
+CONTEXT = WORKFLOW_KEYS  # the order oxlog writes them in
 
 
 def stamp(seconds: float) -> str:
