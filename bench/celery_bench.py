@@ -19,8 +19,16 @@ Then the worker is stopped (``SIGTERM``, warm shutdown) and the log is checked:
 with ``dsl`` and ``oxlog`` the worker's ``json.log`` must hold a
 ``task_succeeded`` line for every task. Ratios are against ``plain`` with the same pool.
 
-Usage: ``python -m bench.celery_bench [--tasks 2000] [--pools solo,prefork]`` (also
-``python -m bench.run --celery``).
+This is repeated for *rounds* rounds (5 by default; the order of the setups rotates)
+and the table reports medians of the per-round ratios.
+
+``--memory 100000`` measures instead the worker's resident memory (prefork, plain
+and oxlog): a warm-up batch, then 100,000 tasks in ten batches, the RSS of the
+worker and its children sampled after each.
+
+Usage: ``python -m bench.celery_bench [--tasks 2000] [--rounds 5] [--pools solo,prefork]``,
+``python -m bench.celery_bench --memory 100000`` (also ``python -m bench.run --celery``,
+``--celery-memory``).
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -111,32 +120,54 @@ def _flush() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
-def run_one(setup: str, pool: str, tasks: int) -> dict[str, object]:
-    """Measure *tasks* tasks with *setup* on a *pool* worker; fresh worker, publisher and Redis db."""
-    _flush()
-    log_dir = tempfile.mkdtemp(prefix=f"oxlog-bench-celery-{setup}-")
+def bench_env(setup: str, log_dir: str) -> dict[str, str]:
+    """The environment of a bench worker or publisher: the setup, its log directory, Redis."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OXLOG_")}
     env.update(BENCH_CELERY_SETUP=setup, BENCH_LOG_DIR=log_dir, BENCH_REDIS_URL=REDIS_URL,
                PYTHONPATH=str(REPO) + os.pathsep + env.get("PYTHONPATH", ""))
-    worker_cmd = [sys.executable, "-m", "celery", "-A", "bench.celery_app", "worker",
-                  "--pool", pool, "--without-gossip", "--without-mingle", "--without-heartbeat",
-                  "-Q", "bench", "-n", f"bench-{setup}-{pool}@%h"]
+    return env
+
+
+def worker_command(setup: str, pool: str) -> list[str]:
+    """``celery worker`` for *setup* on *pool* (prefork: 2 children), on the bench queue."""
+    command = [sys.executable, "-m", "celery", "-A", "bench.celery_app", "worker",
+               "--pool", pool, "--without-gossip", "--without-mingle", "--without-heartbeat",
+               "-Q", "bench", "-n", f"bench-{setup}-{pool}@%h"]
     if pool == "prefork":
-        worker_cmd += ["--concurrency", "2"]
+        command += ["--concurrency", "2"]
+    return command
+
+
+def wait_ready(worker: subprocess.Popen[bytes], log_dir: str, what: str, timeout: float) -> None:
+    """Wait until the worker wrote ``worker.ready`` (its ``worker_ready`` signal)."""
+    ready = Path(log_dir, "worker.ready")
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start:\n"
+                               + Path(log_dir, "worker.out").read_text()[-2000:])
+        time.sleep(0.05)
+
+
+def run_one(setup: str, pool: str, tasks: int, memory_batch: int = 0) -> dict[str, object]:
+    """Measure *tasks* tasks with *setup* on a *pool* worker; fresh worker, publisher and Redis db.
+
+    With *memory_batch*, the publisher sends a warm-up batch and then the tasks in
+    batches of that size, sampling the worker's RSS after each (:func:`publish_batches`).
+    """
+    _flush()
+    log_dir = tempfile.mkdtemp(prefix=f"oxlog-bench-celery-{setup}-")
+    env = bench_env(setup, log_dir)
     worker_out = open(os.path.join(log_dir, "worker.out"), "wb")  # noqa: SIM115
-    worker = subprocess.Popen(worker_cmd, cwd=REPO, env=env, stdout=worker_out,
+    worker = subprocess.Popen(worker_command(setup, pool), cwd=REPO, env=env, stdout=worker_out,
                               stderr=subprocess.STDOUT)
     try:
-        ready = Path(log_dir, "worker.ready")
-        deadline = time.monotonic() + 60
-        while not ready.exists():
-            if worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the {setup}/{pool} worker did not start:\n"
-                                   + Path(log_dir, "worker.out").read_text()[-2000:])
-            time.sleep(0.05)
-        pub = subprocess.run([sys.executable, "-m", "bench.celery_bench", "publish",
-                              "--tasks", str(tasks), "--worker-pid", str(worker.pid)],
-                             cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+        wait_ready(worker, log_dir, f"the {setup}/{pool} worker", 60)
+        command = ["publish", "--tasks", str(tasks), "--worker-pid", str(worker.pid)]
+        if memory_batch:
+            command += ["--batch", str(memory_batch)]
+        pub = subprocess.run([sys.executable, "-m", "bench.celery_bench", *command],
+                             cwd=REPO, env=env, capture_output=True, text=True, timeout=3600)
         lines = [line for line in pub.stdout.splitlines() if line.startswith("{")]
         if pub.returncode != 0 or not lines:
             raise RuntimeError(f"the {setup}/{pool} publisher failed:\n{pub.stderr[-3000:]}")
@@ -152,53 +183,182 @@ def run_one(setup: str, pool: str, tasks: int) -> dict[str, object]:
         worker_out.close()
     try:
         if setup != "plain":
-            text = Path(log_dir, "json.log").read_text(encoding="utf-8", errors="replace")
-            succeeded = sum(1 for line in text.splitlines() if '"task_succeeded"' in line)
-            result["log_lines"] = text.count("\n")
+            expected = tasks + (memory_batch or WARMUP)
+            count = succeeded = 0
+            with open(Path(log_dir, "json.log"), "rb") as f:
+                json.loads(f.readline())
+                f.seek(0)
+                for raw in f:
+                    count += 1
+                    succeeded += b'"task_succeeded"' in raw
+            result["log_lines"] = count
             result["succeeded_lines"] = succeeded
-            if succeeded < tasks + WARMUP:
+            if succeeded < expected:
                 raise RuntimeError(f"{setup}/{pool}: {succeeded} task_succeeded lines in json.log, "
-                                   f"expected {tasks + WARMUP}")
-            json.loads(text.splitlines()[0])
+                                   f"expected {expected}")
     finally:
         shutil.rmtree(log_dir, ignore_errors=True)
     return result
 
 
-def run_all(tasks: int, pools: tuple[str, ...] = POOLS, progress: bool = True) -> list[dict[str, object]]:
-    rows = []
-    for pool in pools:
-        for setup in SETUPS:
-            row = run_one(setup, pool, tasks)
+#: The issue's targets for oxlog against plain Celery (same pool, same round).
+TARGETS = {"throughput_ratio": (">=", 0.95), "worker_cpu_us_ratio": ("<=", 1.10),
+           "publish_us_ratio": ("<=", 1.10)}
+
+
+def run_all(tasks: int, pools: tuple[str, ...] = POOLS, rounds: int = 5,
+            progress: bool = True) -> list[dict[str, object]]:
+    """*rounds* rounds of every setup on every pool; ratios against plain in the same round.
+
+    The order of the setups rotates from round to round, so that drift of the machine
+    (Redis growing, caches warming) does not always favour the same setup.
+    """
+    rows: list[dict[str, object]] = []
+    for round_ in range(rounds):
+        for pool in pools:
+            order = SETUPS[round_ % len(SETUPS):] + SETUPS[:round_ % len(SETUPS)]
+            measured = {setup: run_one(setup, pool, tasks) for setup in order}
+            base = measured["plain"]
+            for setup in SETUPS:
+                row = measured[setup]
+                row["round"] = round_
+                row["throughput_ratio"] = float(row["tasks_per_second"]) / float(base["tasks_per_second"])  # type: ignore[arg-type]
+                for key in ("worker_cpu_us", "publish_us"):
+                    row[key + "_ratio"] = float(row[key]) / float(base[key])  # type: ignore[arg-type]
+                rows.append(row)
             if progress:
-                print(f"  celery {setup}/{pool}: {row['tasks_per_second']:.0f} tasks/s", file=sys.stderr,
-                      flush=True)
-            rows.append(row)
-    plain = {r["pool"]: r for r in rows if r["setup"] == "plain"}
-    for r in rows:
-        base = plain[r["pool"]]
-        for key in ("e2e_seconds", "worker_cpu_us", "publish_us"):
-            value, reference = float(r[key]), float(base[key])  # type: ignore[arg-type]
-            r[key + "_ratio"] = value / reference if reference else None
+                print(f"  celery round {round_ + 1}/{rounds} {pool}: " + ", ".join(
+                    f"{s} {float(measured[s]['tasks_per_second']):.0f}/s" for s in SETUPS),  # type: ignore[arg-type]
+                    file=sys.stderr, flush=True)
     return rows
 
 
-def table(rows: list[dict[str, object]]) -> str:
-    def x(v: object) -> str:
-        return "—" if v is None else f"{v:.2f}x"
+def summarize(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Medians (and ranges) over rounds per setup and pool, with oxlog's targets checked."""
+    import statistics
 
-    out = ["| setup | pool | tasks/s | e2e vs plain | worker CPU µs/task | vs plain | "
-           "publish µs/apply_async | vs plain | json.log lines |",
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        out.append(f"| {r['setup']} | {r['pool']} | {r['tasks_per_second']:.0f} | "
-                   f"{x(r['e2e_seconds_ratio'])} | {r['worker_cpu_us']:.0f} | "
-                   f"{x(r['worker_cpu_us_ratio'])} | "
-                   f"{r['publish_us']:.0f} | {x(r['publish_us_ratio'])} | {r.get('log_lines', '—')} |")
+    out = []
+    for pool in dict.fromkeys(str(r["pool"]) for r in rows):
+        for setup in SETUPS:
+            mine = [r for r in rows if r["pool"] == pool and r["setup"] == setup]
+            if not mine:
+                continue
+            summary: dict[str, object] = {"setup": setup, "pool": pool, "rounds": len(mine),
+                                          "log_lines": mine[-1].get("log_lines")}
+            for key in ("tasks_per_second", "worker_cpu_us", "publish_us", *TARGETS):
+                values = [float(r[key]) for r in mine]  # type: ignore[arg-type]
+                summary[key] = statistics.median(values)
+                summary[key + "_range"] = (min(values), max(values))
+            if setup == "oxlog":
+                summary["pass"] = all(
+                    (float(summary[k]) >= limit) if op == ">=" else (float(summary[k]) <= limit)  # type: ignore[arg-type]
+                    for k, (op, limit) in TARGETS.items())
+            out.append(summary)
+    return out
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    summaries = summarize(rows)
+    rounds = max((int(s["rounds"]) for s in summaries), default=0)  # type: ignore[call-overload]
+
+    def ratio(s: dict[str, object], key: str) -> str:
+        if s["setup"] == "plain":
+            return "1.00x"
+        low, high = cast("tuple[float, float]", s[key + "_range"])
+        return f"{s[key]:.2f}x ({low:.2f}-{high:.2f})"
+
+    out = [f"| setup | pool | tasks/s (median of {rounds}) | throughput vs plain | worker CPU µs/task | "
+           "vs plain | publish µs/apply_async | vs plain | result |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for s in summaries:
+        result = "" if "pass" not in s else ("PASS" if s["pass"] else "FAIL")
+        out.append(f"| {s['setup']} | {s['pool']} | {s['tasks_per_second']:.0f} | "
+                   f"{ratio(s, 'throughput_ratio')} | {s['worker_cpu_us']:.0f} | "
+                   f"{ratio(s, 'worker_cpu_us_ratio')} | {s['publish_us']:.0f} | "
+                   f"{ratio(s, 'publish_us_ratio')} | {result} |")
     out.append("")
-    out.append("e2e: from the first publish to the last result (Redis result backend); worker CPU: "
-               "utime+stime of the worker and its children over the measured batch, per task; "
-               f"{WARMUP} warm-up tasks first. json.log lines include the warm-up and the publisher's.")
+    out.append("Ratios are medians of per-round ratios against plain Celery with the same pool in the same "
+               "round (min-max in brackets). Throughput: tasks from the first publish to the last result "
+               "(Redis result backend); worker CPU: utime+stime of the worker and its children over the "
+               f"measured batch, per task; {WARMUP} warm-up tasks first. Targets for oxlog: throughput "
+               ">= 0.95x, worker CPU <= 1.10x, publish <= 1.10x.")
+    return "\n".join(out)
+
+
+# --- worker memory over many tasks -----------------------------------------------------------------
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of *pid* and its live descendants, in KiB."""
+    total, todo = 0, [pid]
+    page_kib = os.sysconf("SC_PAGE_SIZE") // 1024
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * page_kib
+        except OSError:
+            pass
+        todo += _children(p)
+    return total
+
+
+def publish_batches(tasks: int, batch: int, worker_pid: int) -> dict[str, object]:
+    """(publisher) A warm-up batch, then *tasks* tasks in batches; the worker's RSS after each."""
+    from celery.result import ResultSet
+
+    from bench.celery_app import noop
+
+    def one_batch(start: int) -> None:
+        results = [noop.apply_async((i,)) for i in range(start, start + batch)]
+        values = ResultSet(results).join_native(timeout=900, propagate=True)
+        if sorted(values) != list(range(start, start + batch)):
+            raise RuntimeError("the results are not the tasks' return values")
+        for r in results:
+            r.forget()  # keep Redis small; the worker does not see this
+
+    one_batch(0)
+    time.sleep(0.5)
+    samples = [tree_rss_kib(worker_pid)]
+    for start in range(batch, tasks + batch, batch):
+        one_batch(start)
+        time.sleep(0.2)
+        samples.append(tree_rss_kib(worker_pid))
+    return {"warmup": batch, "tasks": tasks, "rss_kib": samples,
+            "growth_kib": samples[-1] - samples[0]}
+
+
+def run_memory(tasks: int = 100_000, pool: str = "prefork", batch: int = 10_000,
+               setups: tuple[str, ...] = ("plain", "oxlog"),
+               progress: bool = True) -> list[dict[str, object]]:
+    """Worker RSS over *tasks* tasks after a warm-up batch, for each setup."""
+    rows = []
+    for setup in setups:
+        row = run_one(setup, pool, tasks, memory_batch=batch)
+        if progress:
+            print(f"  celery memory {setup}/{pool}: {int(row['growth_kib']) / 1024:+.1f} MiB "  # type: ignore[call-overload]
+                  f"over {tasks:,} tasks", file=sys.stderr, flush=True)
+        rows.append(row)
+    return rows
+
+
+#: RSS the worker may grow by over the measured tasks (the issue: within 5 MB).
+MEMORY_TARGET_KIB = 5 * 1024
+
+
+def memory_table(rows: list[dict[str, object]]) -> str:
+    out = ["| setup | pool | warm-up tasks | measured tasks | worker RSS after warm-up | growth | "
+           "RSS after each batch (MiB) | result |", "|---|---|---:|---:|---:|---:|---|---|"]
+    for r in rows:
+        samples = [int(x) for x in r["rss_kib"]]  # type: ignore[attr-defined]
+        growth = int(r["growth_kib"])  # type: ignore[call-overload]
+        result = "" if r["setup"] != "oxlog" else ("PASS" if growth <= MEMORY_TARGET_KIB else "FAIL")
+        out.append(f"| {r['setup']} | {r['pool']} | {int(r['warmup']):,} | {int(r['tasks']):,} | "  # type: ignore[call-overload]
+                   f"{samples[0] / 1024:.1f} MiB | {growth / 1024:+.2f} MiB | "
+                   f"{' '.join(f'{x / 1024:.1f}' for x in samples)} | {result} |")
+    out.append("")
+    out.append("RSS: the worker process and its prefork children (/proc statm), sampled after each batch has "
+               "finished. Target for oxlog: growth within 5 MiB — nothing kept per task after it ends.")
     return "\n".join(out)
 
 
@@ -208,13 +368,23 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("publish", help="(internal) the publisher process")
     p.add_argument("--tasks", type=int, required=True)
     p.add_argument("--worker-pid", type=int, required=True)
+    p.add_argument("--batch", type=int, default=0)
     parser.add_argument("--tasks", type=int, default=2_000)
     parser.add_argument("--pools", default=",".join(POOLS))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--memory", type=int, metavar="TASKS", default=0,
+                        help="instead: worker RSS over TASKS tasks (e.g. 100000), prefork, plain and oxlog")
     args = parser.parse_args(argv)
     if args.command == "publish":
-        print(json.dumps(publish(args.tasks, args.worker_pid)))
+        if args.batch:
+            print(json.dumps(publish_batches(args.tasks, args.batch, args.worker_pid)))
+        else:
+            print(json.dumps(publish(args.tasks, args.worker_pid)))
         return 0
-    rows = run_all(args.tasks, tuple(args.pools.split(",")))
+    if args.memory:
+        print(memory_table(run_memory(args.memory, batch=max(1, args.memory // 10))))
+        return 0
+    rows = run_all(args.tasks, tuple(args.pools.split(",")), args.rounds)
     print(table(rows))
     return 0
 

@@ -13,7 +13,9 @@ Options::
     python -m bench.run --quick      # CI: 20,000 records, 3 rounds (< 60 s)
     python -m bench.run --callgrind  # + instructions per record under valgrind (load-independent)
     python -m bench.run --memory     # + RSS growth over 1,000,000 oxlog records
-    python -m bench.run --celery     # + 2,000 tasks through Redis (bench/celery_bench.py)
+    python -m bench.run --celery     # + 2,000 tasks through Redis x 5 rounds (bench/celery_bench.py)
+    python -m bench.run --celery-callgrind  # + Celery instructions per task / publish (valgrind)
+    python -m bench.run --celery-memory     # + worker RSS over 100,000 tasks (prefork)
     python -m bench.run --only-extra --memory   # skip the timing rounds
 
 The table goes to stdout and to ``bench/results/latest.md`` (raw figures in
@@ -322,8 +324,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-n", type=int, default=1_000_000)
     parser.add_argument("--celery", action="store_true", help="add the Celery benchmark (needs Redis)")
     parser.add_argument("--celery-tasks", type=int, help="tasks per Celery run (default 2,000)")
+    parser.add_argument("--celery-rounds", type=int, help="Celery rounds (default 5; quick 1)")
+    parser.add_argument("--celery-callgrind", action="store_true",
+                        help="add Celery instruction counts (valgrind; needs Redis)")
+    parser.add_argument("--celery-memory", type=int, nargs="?", const=100_000, metavar="TASKS",
+                        help="add the worker's RSS over TASKS tasks (default 100,000; needs Redis)")
     parser.add_argument("--only-extra", action="store_true",
-                        help="skip the timing rounds (run only --callgrind/--memory/--celery)")
+                        help="skip the timing rounds (run only the extra parts asked for)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
     args = parser.parse_args(argv)
@@ -381,11 +388,34 @@ def main(argv: list[str] | None = None) -> int:
         from bench import celery_bench
 
         tasks = args.celery_tasks or (300 if args.quick else 2_000)
-        print(f"celery: {tasks:,} tasks per run through Redis", file=sys.stderr)
-        celery_rows = celery_bench.run_all(tasks)
+        celery_rounds = args.celery_rounds or (1 if args.quick else 5)
+        print(f"celery: {tasks:,} tasks per run through Redis, {celery_rounds} rounds", file=sys.stderr)
+        celery_rows = celery_bench.run_all(tasks, rounds=celery_rounds)
         raw["celery"] = celery_rows
+        failed |= any(s.get("pass") is False for s in celery_bench.summarize(celery_rows))
         sections += [f"## Celery: {tasks:,} no-op tasks through Redis", "",
                      celery_bench.table(celery_rows), ""]
+
+    if args.celery_callgrind:
+        from bench import celery_callgrind
+
+        cg_tasks = 50 if args.quick else 200
+        print(f"celery callgrind: {cg_tasks} tasks per setup under valgrind", file=sys.stderr)
+        cg_rows = celery_callgrind.run_all(cg_tasks)
+        raw["celery_callgrind"] = cg_rows
+        sections += ["## Celery: instructions per task and per publish (valgrind --tool=callgrind)", "",
+                     celery_callgrind.table(cg_rows), ""]
+
+    if args.celery_memory:
+        from bench import celery_bench
+
+        print(f"celery memory: {args.celery_memory:,} tasks per setup (prefork)", file=sys.stderr)
+        mem_rows = celery_bench.run_memory(args.celery_memory, batch=max(1, args.celery_memory // 10))
+        raw["celery_memory"] = mem_rows
+        failed |= any(int(r["growth_kib"]) > celery_bench.MEMORY_TARGET_KIB  # type: ignore[call-overload]
+                      for r in mem_rows if r["setup"] == "oxlog")
+        sections += [f"## Celery: worker memory over {args.celery_memory:,} tasks", "",
+                     celery_bench.memory_table(mem_rows), ""]
 
     sections.append(f"_Total bench time: {time.perf_counter() - started:.0f} s._")
     text = "\n".join(sections) + "\n"

@@ -76,6 +76,7 @@ DEFAULT_EVENT_LEVELS: Mapping[str, str] = {
     "task_succeeded": "INFO",
     "task_failed": "ERROR",
     "task_retrying": "WARNING",
+    "task_ignored": "INFO",
     "task_revoked": "WARNING",
     "task_rejected": "WARNING",
     "task_unknown": "ERROR",

@@ -18,11 +18,10 @@ from typing import Any
 
 import structlog
 
-from oxlog import processors
+from oxlog import processors, records
 from oxlog.conf import Settings
 from oxlog.handlers import forget_reports
 from oxlog.logger import BoundLogger, LoggerFactory, install_proxy_fast_path
-from oxlog.patching import patch_once
 
 CONSOLE_FORMATTERS = {"console": "plain_console", "json": "json_formatter", "logfmt": "key_value"}
 
@@ -89,7 +88,11 @@ def _loggers(settings: Settings) -> dict[str, Any]:
                                for name in PROPAGATING_LOGGERS}
     loggers["django_guid"] = {"level": "WARNING"}  # one INFO line per request otherwise
     if not settings.celery_plain_lines:
-        loggers["celery.app.trace"] = {"filters": ["oxlog_celery_duplicates"]}
+        # Every INFO line of celery.app.trace repeats one of oxlog's events ("succeeded
+        # in", "retry:", "raised expected", "ignored"): at WARNING Celery does not even
+        # build them (it checks isEnabledFor(INFO) once per task type), which saves the
+        # repr of every return value. The filter drops "raised unexpected" (ERROR).
+        loggers["celery.app.trace"] = {"level": "WARNING", "filters": ["oxlog_celery_duplicates"]}
         # The strategy logs nothing at INFO but "Task X received": at WARNING Celery does
         # not even build that line (it checks isEnabledFor(INFO) once).
         loggers["celery.worker.strategy"] = {"level": "WARNING"}
@@ -158,40 +161,9 @@ def _derived_from_oxlog(config: Mapping[str, Any]) -> bool:
     return isinstance(formatter, Mapping) and formatter.get("()") == "oxlog.formatters.JSONFormatter"
 
 
-def _guard_make_record() -> None:
-    """Make ``extra=`` keys that clash with ``LogRecord`` attributes harmless.
-
-    ``logging.Logger.makeRecord`` raises ``KeyError`` into the caller for
-    ``extra={"message": …}`` (or ``asctime``, ``name``, ``process``, …). oxlog installs,
-    once, the same method with one difference: such a key is kept as ``_message``
-    instead, as for structlog calls. (It is a copy rather than a wrapper so that every
-    logging call does not pay a second Python call.)
-    """
-    patch_once(logging.Logger, "makeRecord", lambda _original: _make_record)
-
-
-def _make_record(self: logging.Logger, name: str, level: int, fn: str, lno: int, msg: object,
-                 args: Any, exc_info: Any, func: str | None = None,
-                 extra: Mapping[str, object] | None = None, sinfo: str | None = None,
-                 ) -> logging.LogRecord:
-    """``Logger.makeRecord``, renaming clashing ``extra=`` keys instead of raising."""
-    # logging._logRecordFactory is what getLogRecordFactory() returns (setLogRecordFactory,
-    # as OpenTelemetry uses it, sets it); read directly to save a call per record.
-    factory = logging._logRecordFactory  # type: ignore[attr-defined]
-    rv: logging.LogRecord = factory(name, level, fn, lno, msg, args, exc_info, func, sinfo)
-    if extra is not None:
-        attrs = rv.__dict__
-        for key in extra:
-            attrs["_" + key if key in _CLASHING or key in attrs else key] = extra[key]
-    return rv
-
-
-_CLASHING = processors.RECORD_ATTRS | {"message", "asctime"}
-
-
 def apply(settings: Settings, config: Mapping[str, Any]) -> None:
     """Install the processor chain, run ``dictConfig`` and configure structlog."""
-    _guard_make_record()
+    records.install()
     chain = processors.build_chain(
         static_fields={"service": settings.service, "env": settings.env},
         redactor=processors.Redactor(settings.redact_keys) if settings.redact else None,

@@ -3,7 +3,7 @@
 oxlog patches where its dependencies give no hook: Celery's
 ``Scheduler.apply_entry`` (beat) and ``Celery.send_task`` (task ID prefix), Django's
 ``BaseCommand.execute`` (command IDs), the stdlib's ``Logger.makeRecord`` (``extra=``
-clashes) and structlog's lazy proxy (its fast path). Each module says why in its
+clashes, faster records) and structlog's lazy proxy (its fast path). Each module says why in its
 docstring; this helper makes every patch idempotent however often setup runs.
 """
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 from celery import signals
+from celery.states import IGNORED
 
 from oxlog import context, correlation
 from oxlog.events import log_event
@@ -288,12 +289,14 @@ def task_prerun(task: Any = None, **_: Any) -> None:
 
 
 @_never_raises
-def task_postrun(task: Any = None, **_: Any) -> None:
-    """Restore exactly the context that was bound before the task ran."""
+def task_postrun(task: Any = None, state: str | None = None, **_: Any) -> None:
+    """Log ``task_ignored`` if the task raised ``Ignore``; restore the context bound before it ran."""
     req = getattr(task, "request", None)
     token = getattr(req, "_oxlog_token", None)
     if req is None or token is None:
         return
+    if state == IGNORED:  # no other signal says so (Celery's own line is at INFO)
+        log_event(logger, "task_ignored", duration_ms=_ms_since(_started(task)))
     req._oxlog_token = None
     _restore_structlog(getattr(req, "_oxlog_structlog", None) or {})
     context.reset(token)

@@ -129,6 +129,33 @@ def test_failures_in_the_task_and_in_the_main_process_carry_the_ids(
     assert limit["correlation_id"] == "c" * 32 and limit["task_id"] == by_cid["c" * 32]["task_id"]
 
 
+def test_ignored_and_expected_failures_are_said_once_by_oxlog(
+        embedded_broker: Any, workers: Any, run_python: Any) -> None:
+    """Celery's INFO lines of celery.app.trace are not even built; oxlog's events say it all."""
+    workers.start(embedded_broker, pool="solo")
+    run_python("""
+        import django
+        django.setup()
+        import oxlog
+        from tests.project.shop.tasks import fails_expectedly, ignores, numbered
+        with oxlog.bound(correlation_id="dddddddddddddddddddddddddddddddd"):
+            ignores.delay()
+            fails_expectedly.delay()
+            numbered.delay(1)
+    """, env=embedded_broker.env)
+    done = workers.wait_for(lambda r: r["message"] == "task_succeeded", timeout=30)[0]
+    records = workers.records()
+    ignored = next(r for r in records if r["message"] == "task_ignored")
+    assert (ignored["task_name"], ignored["correlation_id"]) == (TASKS + "ignores", "d" * 32)
+    assert ignored["level"] == "info" and ignored["duration_ms"] >= 0
+    failed = next(r for r in records if r["message"] == "task_failed")
+    assert failed["task_name"] == TASKS + "fails_expectedly" and failed["error"] == "KeyError: 'expected'"
+    assert done["task_name"] == TASKS + "numbered"
+    assert [r for r in records if r["logger"] == "celery.app.trace"] == []
+    events = [r["message"] for r in records if r["message"].startswith("task_")]
+    assert events.count("task_ignored") == 1 and events.count("task_started") == 3
+
+
 def test_unknown_and_revoked_tasks_are_logged_with_their_ids(
         embedded_broker: Any, workers: Any, run_python: Any) -> None:
     """A message for an unregistered task, and a revoked task, each give one event with IDs."""

@@ -25,6 +25,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 import os  # noqa: E402
 
 _BROKER_DIR = os.environ.get("SHOP_BROKER_DIR", "/tmp/oxlog-shop-broker")
+# Celery's filesystem transport and result backend need their folders to exist (a fresh
+# machine has none: scripts that run without the Broker fixture use this default).
+for _folder in ("queue", "control", "results"):
+    os.makedirs(f"{_BROKER_DIR}/{_folder}", exist_ok=True)
 CELERY_BROKER_URL = os.environ.get("SHOP_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {"data_folder_in": f"{_BROKER_DIR}/queue", "data_folder_out": f"{_BROKER_DIR}/queue",

@@ -87,3 +87,17 @@ def flaky_autoretry(self) -> str:
     if self.request.retries == 0:
         raise ConnectionError("first attempt fails")
     return "ok"
+
+
+@shared_task
+def ignores() -> None:
+    """Raise celery's Ignore: no state is stored, and only task_postrun says it ended."""
+    from celery.exceptions import Ignore
+
+    raise Ignore()
+
+
+@shared_task(throws=(KeyError,))
+def fails_expectedly() -> None:
+    """An exception the task declares (``throws=``): Celery logs it at INFO, without traceback."""
+    raise KeyError("expected")

@@ -1,0 +1,190 @@
+"""Celery under callgrind: instructions per task in the worker and per ``apply_async``.
+
+The wall-clock and CPU figures of :mod:`bench.celery_bench` move by ±20 % from one
+minute to the next on a shared 2-core machine (plain Celery itself measured 770 to
+1,170 µs of worker CPU per task within one minute). Instruction counts do not: this
+module runs a solo worker and the publisher under ``valgrind --tool=callgrind`` with
+instrumentation off, and switches it on (``callgrind_control -i on``) only around
+the measured work:
+
+1. worker and publisher start (under valgrind, not instrumented) and a warm-up batch
+   runs through them;
+2. instrumentation goes on in both; the publisher sends *tasks* tasks; its count is
+   dumped as soon as the last ``apply_async`` returns (publish instructions per call);
+3. the publisher waits for every result; then the worker's count is dumped (worker
+   instructions per task, from the first publish to the last result, idle polling
+   included — it is the same for every setup).
+
+Usage: ``python -m bench.celery_callgrind [--tasks 200]`` (also ``python -m bench.run
+--celery-callgrind``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.celery_bench import REPO, SETUPS, _flush, bench_env, wait_ready, worker_command
+
+WARMUP = 30
+VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+
+
+def _wait_for(path: Path, process: subprocess.Popen[bytes], what: str, timeout: float = 900) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: gave up waiting for {path.name}")
+        time.sleep(0.05)
+
+
+def _control(pid: int, *args: str) -> None:
+    subprocess.run(["callgrind_control", *args, str(pid)], check=True, capture_output=True, timeout=120)
+
+
+def _dumped_total(pattern_dir: Path, prefix: str) -> int:
+    """The instruction total of the newest callgrind dump named *prefix*.N."""
+    dumps = sorted(pattern_dir.glob(prefix + ".*"), key=lambda p: p.stat().st_mtime)
+    for line in dumps[-1].read_text(errors="replace").splitlines():
+        if line.startswith(("totals:", "summary:")):
+            return int(line.split()[1])
+    raise RuntimeError(f"no totals in {dumps[-1]}")
+
+
+def publish_toggled(tasks: int, directory: str) -> None:
+    """(publisher, under valgrind) Warm up, then publish on the orchestrator's signal."""
+    from celery.result import ResultSet
+
+    from bench.celery_app import noop
+
+    d = Path(directory)
+    ResultSet([noop.apply_async((i,)) for i in range(WARMUP)]).join_native(timeout=600)
+    (d / "pub.ready").touch()
+    while not (d / "pub.go").exists():
+        time.sleep(0.02)
+    results = [noop.apply_async((i,)) for i in range(tasks)]
+    (d / "pub.published").touch()
+    while not (d / "pub.go2").exists():
+        time.sleep(0.02)
+    values = ResultSet(results).join_native(timeout=1800, propagate=True)
+    if sorted(values) != list(range(tasks)):
+        raise RuntimeError("the results are not the tasks' return values")
+    (d / "pub.done").touch()
+
+
+def run_one(setup: str, tasks: int) -> dict[str, object]:
+    """Instructions per task (worker) and per publish for *setup*, solo pool."""
+    _flush()
+    log_dir = Path(tempfile.mkdtemp(prefix=f"oxlog-bench-cg-{setup}-"))
+    env = bench_env(setup, str(log_dir))
+    worker_out = open(log_dir / "worker.out", "wb")  # noqa: SIM115
+    worker = subprocess.Popen(
+        [*VALGRIND, f"--callgrind-out-file={log_dir}/worker.cg", *worker_command(setup, "solo")],
+        cwd=REPO, env=env, stdout=worker_out, stderr=subprocess.STDOUT)
+    pub_out = open(log_dir / "pub.out", "wb")  # noqa: SIM115
+    publisher: subprocess.Popen[bytes] | None = None
+    try:
+        wait_ready(worker, str(log_dir), f"the {setup} worker under valgrind", 600)
+        publisher = subprocess.Popen(
+            [*VALGRIND, f"--callgrind-out-file={log_dir}/pub.cg", sys.executable, "-m",
+             "bench.celery_callgrind", "publish", "--tasks", str(tasks), "--dir", str(log_dir)],
+            cwd=REPO, env=env, stdout=pub_out, stderr=subprocess.STDOUT)
+        _wait_for(log_dir / "pub.ready", publisher, f"the {setup} publisher")
+        _control(worker.pid, "-z")
+        _control(worker.pid, "-i", "on")
+        _control(publisher.pid, "-z")
+        _control(publisher.pid, "-i", "on")
+        (log_dir / "pub.go").touch()
+        _wait_for(log_dir / "pub.published", publisher, f"the {setup} publisher")
+        _control(publisher.pid, "-d")
+        _control(publisher.pid, "-i", "off")
+        (log_dir / "pub.go2").touch()
+        _wait_for(log_dir / "pub.done", publisher, f"the {setup} publisher")
+        _control(worker.pid, "-d")
+        _control(worker.pid, "-i", "off")
+        publisher.wait(timeout=300)
+        if publisher.returncode != 0:
+            raise RuntimeError(f"the {setup} publisher failed:\n"
+                               + (log_dir / "pub.out").read_text(errors="replace")[-3000:])
+        return {"setup": setup, "tasks": tasks,
+                "worker_instructions_per_task": _dumped_total(log_dir, "worker.cg") / tasks,
+                "publish_instructions_per_call": _dumped_total(log_dir, "pub.cg") / tasks}
+    finally:
+        for process in (publisher, worker):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        worker_out.close()
+        pub_out.close()
+        shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def run_all(tasks: int = 200, progress: bool = True) -> list[dict[str, object]]:
+    rows = []
+    for setup in SETUPS:
+        row = run_one(setup, tasks)
+        if progress:
+            print(f"  celery callgrind {setup}: {float(row['worker_instructions_per_task']):,.0f} "  # type: ignore[arg-type]
+                  f"instructions/task", file=sys.stderr, flush=True)
+        rows.append(row)
+    plain = rows[0]
+    for row in rows:
+        for key in ("worker_instructions_per_task", "publish_instructions_per_call"):
+            row[key + "_ratio"] = float(row[key]) / float(plain[key])  # type: ignore[arg-type]
+    return rows
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    out = ["| setup | worker instructions/task | vs plain | instructions/apply_async | vs plain | result |",
+           "|---|---:|---:|---:|---:|---|"]
+    for r in rows:
+        worker_ratio = float(r["worker_instructions_per_task_ratio"])  # type: ignore[arg-type]
+        publish_ratio = float(r["publish_instructions_per_call_ratio"])  # type: ignore[arg-type]
+        result = "" if r["setup"] != "oxlog" else (
+            "PASS" if worker_ratio <= 1.10 and publish_ratio <= 1.10 else "FAIL")
+        out.append(f"| {r['setup']} | {float(r['worker_instructions_per_task']):,.0f} | "  # type: ignore[arg-type]
+                   f"{worker_ratio:.3f}x | {float(r['publish_instructions_per_call']):,.0f} | "  # type: ignore[arg-type]
+                   f"{publish_ratio:.3f}x | {result} |")
+    tasks = rows[0]["tasks"] if rows else 0
+    out.append("")
+    out.append(f"Solo worker and publisher under valgrind --tool=callgrind, instrumented only around {tasks} "
+               f"tasks after {WARMUP} warm-up tasks (bench/celery_callgrind.py). Targets for oxlog: "
+               "worker <= 1.10x, publish <= 1.10x.")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.celery_callgrind")
+    sub = parser.add_subparsers(dest="command")
+    p = sub.add_parser("publish", help="(internal) the publisher process")
+    p.add_argument("--tasks", type=int, required=True)
+    p.add_argument("--dir", required=True)
+    parser.add_argument("--tasks", type=int, default=200)
+    args = parser.parse_args(argv)
+    if args.command == "publish":
+        publish_toggled(args.tasks, args.dir)
+        return 0
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        print("valgrind (with callgrind_control) is not installed", file=sys.stderr)
+        return 2
+    rows = run_all(args.tasks)
+    print(table(rows))
+    if os.environ.get("BENCH_DEBUG"):
+        print(json.dumps(rows), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
