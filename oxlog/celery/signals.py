@@ -20,9 +20,10 @@ from typing import Any
 
 import structlog
 from celery import signals
-from celery.states import IGNORED
+from celery.states import IGNORED, SUCCESS
 
 from oxlog import context, correlation
+from oxlog.configuration import current_settings as _settings
 from oxlog.events import log_event
 from oxlog.handlers import report
 
@@ -92,9 +93,7 @@ def _args_text(value: Any) -> str:
     """A bounded repr of task arguments (or a result), with secrets masked by key."""
     from celery.utils.saferepr import saferepr
 
-    from oxlog.configuration import current_settings
-
-    settings = current_settings()
+    settings = _settings()
     if settings.redact and isinstance(value, (dict, list, tuple)):
         value = _redactor(settings.redact_keys).redact_value(value, 0)
     return str(saferepr(value, 1024))
@@ -106,9 +105,7 @@ def _reuse_repr(celery_repr: Any, value: Any) -> str:
     Celery has already made a bounded repr of the arguments for the message; oxlog
     makes its own (redacted) one only when a dict, at any depth, has a sensitive key.
     """
-    from oxlog.configuration import current_settings
-
-    settings = current_settings()
+    settings = _settings()
     if isinstance(celery_repr, str) and (not settings.redact or not _has_secret_key(
             _redactor(settings.redact_keys), value, 0)):
         return celery_repr
@@ -119,11 +116,19 @@ def _has_secret_key(redactor: Any, value: Any, depth: int) -> bool:
     if depth > 20:
         return True
     if isinstance(value, dict):
-        return any(redactor.is_sensitive(str(k)) or _has_secret_key(redactor, v, depth + 1)
-                   for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_has_secret_key(redactor, v, depth + 1) for v in value)
+        for k, v in value.items():
+            if redactor.is_sensitive(str(k)) or (
+                    type(v) not in _SCALARS and _has_secret_key(redactor, v, depth + 1)):
+                return True
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            if type(v) not in _SCALARS and _has_secret_key(redactor, v, depth + 1):
+                return True
     return False
+
+
+#: Values that hold no keys: the usual task arguments, skipped without a call.
+_SCALARS = frozenset({int, str, float, bool, type(None), bytes})
 
 
 @functools.lru_cache(maxsize=4)
@@ -289,17 +294,29 @@ def task_prerun(task: Any = None, **_: Any) -> None:
 
 
 @_never_raises
-def task_postrun(task: Any = None, state: str | None = None, **_: Any) -> None:
-    """Log ``task_ignored`` if the task raised ``Ignore``; restore the context bound before it ran."""
+def task_postrun(task: Any = None, retval: Any = None, state: str | None = None, **_: Any) -> None:
+    """Log ``task_succeeded`` (or ``task_ignored``); restore exactly the context bound before the run.
+
+    ``task_succeeded`` is logged here rather than from ``task_success``: Celery pays a
+    signal dispatch per connected signal for every task, and this one runs anyway.
+    """
     req = getattr(task, "request", None)
-    token = getattr(req, "_oxlog_token", None)
-    if req is None or token is None:
+    if req is None:
         return
-    if state == IGNORED:  # no other signal says so (Celery's own line is at INFO)
-        log_event(logger, "task_ignored", duration_ms=_ms_since(_started(task)))
-    req._oxlog_token = None
-    _restore_structlog(getattr(req, "_oxlog_structlog", None) or {})
-    context.reset(token)
+    token = getattr(req, "_oxlog_token", None)
+    try:
+        if state == SUCCESS:
+            fields: dict[str, Any] = {"duration_ms": _ms_since(getattr(req, "_oxlog_started", None))}
+            if _settings().task_log_result:
+                fields["result"] = _args_text(retval)
+            log_event(logger, "task_succeeded", **fields)
+        elif state == IGNORED:  # no other signal says so (Celery's own line is at INFO)
+            log_event(logger, "task_ignored", duration_ms=_ms_since(getattr(req, "_oxlog_started", None)))
+    finally:
+        if token is not None:  # even when logging failed: the next task must not inherit
+            req._oxlog_token = None
+            _restore_structlog(getattr(req, "_oxlog_structlog", None) or {})
+            context.reset(token)
 
 
 def _restore_structlog(before: Mapping[str, Any]) -> None:
@@ -313,17 +330,6 @@ def _restore_structlog(before: Mapping[str, Any]) -> None:
 
 
 _GONE = object()
-
-
-@_never_raises
-def task_success(sender: Any = None, result: Any = None, **_: Any) -> None:
-    """Log ``task_succeeded`` with ``duration_ms`` (the result only if configured)."""
-    from oxlog.configuration import current_settings
-
-    fields: dict[str, Any] = {"duration_ms": _ms_since(_started(sender))}
-    if current_settings().task_log_result:
-        fields["result"] = _args_text(result)
-    log_event(logger, "task_succeeded", **fields)
 
 
 def _started(task: Any) -> Any:
@@ -413,7 +419,6 @@ _RECEIVERS: dict[str, Callable[..., Any]] = {
     "task_received": task_received,
     "task_prerun": task_prerun,
     "task_postrun": task_postrun,
-    "task_success": task_success,
     "task_failure": task_failure,
     "task_retry": task_retry,
     "task_revoked": task_revoked,

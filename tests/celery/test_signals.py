@@ -38,14 +38,16 @@ def test_a_failing_receiver_never_breaks_a_publish_or_a_task(run_python: Any) ->
             raise RuntimeError("broken on purpose")
         sig.log_event = broken
         from tests.project.shop.tasks import numbered
+        from oxlog.context import get_context
         for i in range(3):
             numbered.delay(i)
             assert numbered.apply(args=(i,)).get() == i
+            assert dict(get_context()) == {}, get_context()  # restored although logging failed
         print("still fine")
     """)
     assert run.stdout.strip().endswith("still fine")
     reports = [line for line in run.stderr.splitlines() if line.startswith("oxlog:")]
-    assert len(reports) == len(set(reports)) == 3  # after_task_publish, task_prerun, task_success
+    assert len(reports) == len(set(reports)) == 3  # after_task_publish, task_prerun, task_postrun
     assert all("broken on purpose" in line for line in reports)
 
 
