@@ -93,8 +93,9 @@ def tree_cpu_seconds(pid: int) -> float:
 def publish(tasks: int, worker_pid: int) -> dict[str, float]:
     from celery.result import ResultSet
 
-    from bench.celery_app import noop
+    from bench.celery_app import bind_request_context, noop
 
+    bind_request_context()
     warm = [noop.apply_async((i,)) for i in range(WARMUP)]
     ResultSet(warm).join_native(timeout=120, propagate=True)
     time.sleep(0.2)  # let the worker finish acknowledging the warm-up
@@ -307,7 +308,9 @@ def publish_batches(tasks: int, batch: int, worker_pid: int) -> dict[str, object
     """(publisher) A warm-up batch, then *tasks* tasks in batches; the worker's RSS after each."""
     from celery.result import ResultSet
 
-    from bench.celery_app import noop
+    from bench.celery_app import bind_request_context, noop
+
+    bind_request_context()
 
     def one_batch(start: int) -> None:
         results = [noop.apply_async((i,)) for i in range(start, start + batch)]

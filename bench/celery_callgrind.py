@@ -9,11 +9,14 @@ the measured work:
 
 1. worker and publisher start (under valgrind, not instrumented) and a warm-up batch
    runs through them;
-2. instrumentation goes on in both; the publisher sends *tasks* tasks; its count is
+2. a full garbage collection runs in both (a task for the worker), then
+   instrumentation goes on in both; the publisher sends *tasks* tasks; its count is
    dumped as soon as the last ``apply_async`` returns (publish instructions per call);
 3. the publisher waits for every result; then the worker's count is dumped (worker
    instructions per task, from the first publish to the last result, idle polling
    included — it is the same for every setup).
+
+With ``BENCH_KEEP=1`` the dumps are kept (``callgrind_annotate worker.cg.1``).
 
 Usage: ``python -m bench.celery_callgrind [--tasks 200]`` (also ``python -m bench.run
 --celery-callgrind``).
@@ -22,6 +25,7 @@ Usage: ``python -m bench.celery_callgrind [--tasks 200]`` (also ``python -m benc
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -63,10 +67,13 @@ def publish_toggled(tasks: int, directory: str) -> None:
     """(publisher, under valgrind) Warm up, then publish on the orchestrator's signal."""
     from celery.result import ResultSet
 
-    from bench.celery_app import noop
+    from bench.celery_app import bind_request_context, collect, noop
 
+    bind_request_context()
     d = Path(directory)
     ResultSet([noop.apply_async((i,)) for i in range(WARMUP)]).join_native(timeout=600)
+    collect.delay().get(timeout=600)  # both processes start the window with no garbage due
+    gc.collect()
     (d / "pub.ready").touch()
     while not (d / "pub.go").exists():
         time.sleep(0.02)
@@ -128,7 +135,10 @@ def run_one(setup: str, tasks: int) -> dict[str, object]:
                     process.wait()
         worker_out.close()
         pub_out.close()
-        shutil.rmtree(log_dir, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):  # keep the dumps, for callgrind_annotate
+            print(f"  kept {log_dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(log_dir, ignore_errors=True)
 
 
 def run_all(tasks: int = 200, progress: bool = True) -> list[dict[str, object]]:
