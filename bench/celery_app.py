@@ -61,7 +61,11 @@ if SETUP == "dsl":
 elif SETUP == "oxlog":
     import oxlog.celery
 
-    oxlog.celery.setup(app, dir=LOG_DIR, console="off", files=["json"], level="INFO")
+    # BENCH_OXLOG_EVENT_LEVELS="task_received=DEBUG": what a lighter event set costs.
+    _levels = dict(item.split("=", 1) for item in os.environ.get("BENCH_OXLOG_EVENT_LEVELS", "").split(",")
+                   if "=" in item)
+    oxlog.celery.setup(app, dir=LOG_DIR, console="off", files=["json"], level="INFO",
+                       **({"event_levels": _levels} if _levels else {}))
 elif SETUP != "plain":
     raise RuntimeError(f"BENCH_CELERY_SETUP must be plain, dsl or oxlog, not {SETUP!r}")
 
