@@ -17,7 +17,7 @@ changes: ``os.path.basename``/``splitext`` of the caller's file (cached per path
 here), ``os.getpid()`` (a system call; cached, renewed after ``fork``), an ABC
 ``isinstance`` check on every first argument. The fast path is taken only on a
 CPython whose ``LogRecord.__init__`` is the one mirrored here (its code object is
-compared once, at import); anywhere else, or when ``logging.logThreads``,
+compared once, at import, and the function itself on every call); anywhere else, or when ``logging.logThreads``,
 ``logMultiprocessing`` or ``logProcesses`` is off, records come from the factory as
 before. ``tests/test_records.py`` compares both ways attribute by attribute.
 """
@@ -135,6 +135,8 @@ def new_record(name: str, level: int, pathname: str, lineno: int, msg: object, a
 
 #: Whether :func:`new_record` may stand in for ``LogRecord``; tests turn it off to compare.
 FAST = _mirrors_stdlib()
+#: The ``__init__`` compared at import: a later patch of it (an APM, a test) is honoured.
+_MIRRORED_INIT = _LogRecord.__init__
 
 
 def make_record(self: logging.Logger, name: str, level: int, fn: str, lno: int, msg: object,
@@ -146,8 +148,8 @@ def make_record(self: logging.Logger, name: str, level: int, fn: str, lno: int, 
     # sets it); read directly to save a call per record.
     factory = logging._logRecordFactory  # type: ignore[attr-defined]
     rv: logging.LogRecord
-    if (factory is _LogRecord and FAST and logging.logThreads and logging.logProcesses
-            and logging.logMultiprocessing):
+    if (factory is _LogRecord and FAST and _LogRecord.__init__ is _MIRRORED_INIT
+            and logging.logThreads and logging.logProcesses and logging.logMultiprocessing):
         rv = new_record(name, level, fn, lno, msg, args, exc_info, func, sinfo)
     else:
         rv = factory(name, level, fn, lno, msg, args, exc_info, func, sinfo)

@@ -118,6 +118,21 @@ def test_a_patched_logrecord_init_turns_the_fast_construction_off(monkeypatch: p
     assert records._mirrors_stdlib() is False
 
 
+def test_a_logrecord_init_patched_after_configuration_is_honoured(
+        json_log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An APM that patches ``LogRecord.__init__`` later still sees every record."""
+    original = logging.LogRecord.__init__
+
+    def init(self: logging.LogRecord, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.apm_span = "s-1"  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(logging.LogRecord, "__init__", init)
+    logging.getLogger("app").warning("traced %s", "here")
+    (line,) = [json.loads(x) for x in (json_log / "json.log").read_text().splitlines()]
+    assert (line["message"], line["apm_span"]) == ("traced here", "s-1")
+
+
 @pytest.fixture
 def json_log(tmp_path: Path) -> Iterator[Path]:
     oxlog.configure(dir=str(tmp_path), console="off", files=["json", "logfmt"], level="INFO")
