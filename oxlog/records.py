@@ -17,9 +17,9 @@ changes: ``os.path.basename``/``splitext`` of the caller's file (cached per path
 here), ``os.getpid()`` (a system call; cached, renewed after ``fork``), an ABC
 ``isinstance`` check on every first argument. The fast path is taken only on a
 CPython whose ``LogRecord.__init__`` is the one mirrored here (its code object is
-compared once, at import, and the function itself on every call); anywhere else, or when ``logging.logThreads``,
-``logMultiprocessing`` or ``logProcesses`` is off, records come from the factory as
-before. ``tests/test_records.py`` compares both ways attribute by attribute.
+compared once, at import, and the function itself on every call); anywhere else, or
+when ``logging.logThreads``, ``logMultiprocessing`` or ``logProcesses`` is off,
+records come from the factory as before. ``tests/test_records.py`` compares both ways attribute by attribute.
 """
 
 from __future__ import annotations
