@@ -150,6 +150,20 @@ def wait_ready(worker: subprocess.Popen[bytes], log_dir: str, what: str, timeout
         time.sleep(0.05)
 
 
+def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Warm shutdown (SIGTERM); after *timeout*, kill its whole session (prefork children too)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            process.kill()
+        process.wait()
+
+
 def run_one(setup: str, pool: str, tasks: int, memory_batch: int = 0) -> dict[str, object]:
     """Measure *tasks* tasks with *setup* on a *pool* worker; fresh worker, publisher and Redis db.
 
@@ -161,7 +175,7 @@ def run_one(setup: str, pool: str, tasks: int, memory_batch: int = 0) -> dict[st
     env = bench_env(setup, log_dir)
     worker_out = open(os.path.join(log_dir, "worker.out"), "wb")  # noqa: SIM115
     worker = subprocess.Popen(worker_command(setup, pool), cwd=REPO, env=env, stdout=worker_out,
-                              stderr=subprocess.STDOUT)
+                              stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_ready(worker, log_dir, f"the {setup}/{pool} worker", 60)
         command = ["publish", "--tasks", str(tasks), "--worker-pid", str(worker.pid)]
@@ -174,17 +188,15 @@ def run_one(setup: str, pool: str, tasks: int, memory_batch: int = 0) -> dict[st
             raise RuntimeError(f"the {setup}/{pool} publisher failed:\n{pub.stderr[-3000:]}")
         result: dict[str, object] = {"setup": setup, "pool": pool, "tasks": tasks,
                                      **json.loads(lines[-1])}
+    except BaseException:
+        shutil.rmtree(log_dir, ignore_errors=True)
+        raise
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop(worker)
         worker_out.close()
     try:
         if setup != "plain":
-            expected = tasks + (memory_batch or WARMUP)
+            expected = (int(result["tasks"]) if memory_batch else tasks) + (memory_batch or WARMUP)  # type: ignore[call-overload]
             count = succeeded = 0
             with open(Path(log_dir, "json.log"), "rb") as f:
                 json.loads(f.readline())
@@ -323,11 +335,12 @@ def publish_batches(tasks: int, batch: int, worker_pid: int) -> dict[str, object
     one_batch(0)
     time.sleep(0.5)
     samples = [tree_rss_kib(worker_pid)]
-    for start in range(batch, tasks + batch, batch):
-        one_batch(start)
+    batches = max(1, round(tasks / batch))
+    for k in range(batches):
+        one_batch(batch * (k + 1))
         time.sleep(0.2)
         samples.append(tree_rss_kib(worker_pid))
-    return {"warmup": batch, "tasks": tasks, "rss_kib": samples,
+    return {"warmup": batch, "tasks": batch * batches, "rss_kib": samples,
             "growth_kib": samples[-1] - samples[0]}
 
 

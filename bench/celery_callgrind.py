@@ -29,14 +29,13 @@ import gc
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.celery_bench import REPO, SETUPS, _flush, bench_env, wait_ready, worker_command
+from bench.celery_bench import REPO, SETUPS, _flush, bench_env, stop, wait_ready, worker_command
 
 WARMUP = 30
 VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
@@ -95,7 +94,7 @@ def run_one(setup: str, tasks: int) -> dict[str, object]:
     worker_out = open(log_dir / "worker.out", "wb")  # noqa: SIM115
     worker = subprocess.Popen(
         [*VALGRIND, f"--callgrind-out-file={log_dir}/worker.cg", *worker_command(setup, "solo")],
-        cwd=REPO, env=env, stdout=worker_out, stderr=subprocess.STDOUT)
+        cwd=REPO, env=env, stdout=worker_out, stderr=subprocess.STDOUT, start_new_session=True)
     pub_out = open(log_dir / "pub.out", "wb")  # noqa: SIM115
     publisher: subprocess.Popen[bytes] | None = None
     try:
@@ -126,13 +125,8 @@ def run_one(setup: str, tasks: int) -> dict[str, object]:
                 "publish_instructions_per_call": _dumped_total(log_dir, "pub.cg") / tasks}
     finally:
         for process in (publisher, worker):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=120)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            if process is not None:
+                stop(process, timeout=120)
         worker_out.close()
         pub_out.close()
         if os.environ.get("BENCH_KEEP"):  # keep the dumps, for callgrind_annotate
@@ -154,6 +148,13 @@ def run_all(tasks: int = 200, progress: bool = True) -> list[dict[str, object]]:
         for key in ("worker_instructions_per_task", "publish_instructions_per_call"):
             row[key + "_ratio"] = float(row[key]) / float(plain[key])  # type: ignore[arg-type]
     return rows
+
+
+def passed(rows: list[dict[str, object]]) -> bool:
+    """Whether oxlog is within 1.10x of plain, per task and per publish."""
+    return all(float(r["worker_instructions_per_task_ratio"]) <= 1.10  # type: ignore[arg-type]
+               and float(r["publish_instructions_per_call_ratio"]) <= 1.10  # type: ignore[arg-type]
+               for r in rows if r["setup"] == "oxlog")
 
 
 def table(rows: list[dict[str, object]]) -> str:

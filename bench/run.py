@@ -403,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"celery callgrind: {cg_tasks} tasks per setup under valgrind", file=sys.stderr)
         cg_rows = celery_callgrind.run_all(cg_tasks)
         raw["celery_callgrind"] = cg_rows
+        failed |= not celery_callgrind.passed(cg_rows)
         sections += ["## Celery: instructions per task and per publish (valgrind --tool=callgrind)", "",
                      celery_callgrind.table(cg_rows), ""]
 

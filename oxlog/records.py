@@ -14,7 +14,8 @@ differences from the stdlib's:
 Why: a plain ``logging`` call (every line Django and Celery write) spent 1.9 µs of
 its ~9 µs making its record here. Most of that is work whose answer never
 changes: ``os.path.basename``/``splitext`` of the caller's file (cached per path
-here), ``os.getpid()`` (a system call; cached, renewed after ``fork``), an ABC
+here), ``os.getpid()`` (a system call; cached, renewed after ``fork`` — so a
+patched ``os.getpid`` is not seen, unlike a patched ``time.time``), an ABC
 ``isinstance`` check on every first argument. The fast path is taken only on a
 CPython whose ``LogRecord.__init__`` is the one mirrored here (its code object is
 compared once, at import, and the function itself on every call); anywhere else, or
@@ -37,9 +38,6 @@ from oxlog.patching import patch_once
 
 _LogRecord = logging.LogRecord
 _new = object.__new__
-_time = time.time
-_get_ident = threading.get_ident
-_current_thread = threading.current_thread
 _modules = sys.modules
 _level_names: dict[int, str] = logging._levelToName
 #: caller's path -> (filename, module); bounded, paths are source files.
@@ -80,23 +78,20 @@ _MIRRORED_NAMES = (
 def new_record(name: str, level: int, pathname: str, lineno: int, msg: object, args: Any,
                exc_info: Any, func: str | None = None, sinfo: str | None = None) -> logging.LogRecord:
     """A ``LogRecord`` equal to ``logging.LogRecord(...)``, built without its repeated work."""
-    ct = _time()
+    ct = time.time()  # looked up per call, as the stdlib does: mock.patch applies
     if args and len(args) == 1:
         first = args[0]
         if (type(first) is dict or (type(first) is not str and isinstance(first, Mapping))) and first:
             args = first
-    names = _file_names.get(pathname)
+    names = _file_names.get(pathname) if type(pathname) is str else None
     if names is None:
         try:
             filename = os.path.basename(pathname)
             names = (filename, os.path.splitext(filename)[0])
         except (TypeError, ValueError, AttributeError):
             names = (pathname, "Unknown module")
-        if len(_file_names) < _FILE_NAMES_MAX:
-            try:
-                _file_names[pathname] = names
-            except TypeError:  # an unhashable path: not cached
-                pass
+        if type(pathname) is str and len(_file_names) < _FILE_NAMES_MAX:
+            _file_names[pathname] = names  # only text paths: 1, 1.0 and True are one key
     levelname = _level_names.get(level)
     if levelname is None:
         levelname = logging.getLevelName(level)
@@ -126,8 +121,8 @@ def new_record(name: str, level: int, pathname: str, lineno: int, msg: object, a
     rv.created = ct
     rv.msecs = int((ct - int(ct)) * 1000) + 0.0
     rv.relativeCreated = (ct - logging._startTime) * 1000  # type: ignore[attr-defined]
-    rv.thread = _get_ident()
-    rv.threadName = _current_thread().name
+    rv.thread = threading.get_ident()
+    rv.threadName = threading.current_thread().name
     rv.processName = process_name
     rv.process = processors.PID
     return rv

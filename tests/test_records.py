@@ -41,6 +41,8 @@ CASES: dict[str, tuple[Any, ...]] = {
     "path with no suffix": ("app", logging.ERROR, "/usr/bin/celery", 3, "m", (), None, "main", None),
     "path None": ("app", logging.ERROR, None, 0, "m", (), None, None, None),
     "path not a str": ("app", logging.ERROR, 5, 0, "m", (), None, None, None),
+    "path True": ("app", logging.ERROR, True, 0, "m", (), None, None, None),
+    "path unhashable": ("app", logging.ERROR, ["a"], 0, "m", (), None, None, None),
     "unnamed level": ("app", 25, "/srv/a.py", 1, "m", (), None, None, None),
     "exception and stack": ("app", logging.ERROR, "/srv/a.py", 1, "m", (), EXC_INFO, "f", "Stack (most…"),
     "message not a str": ("app", logging.INFO, "/srv/a.py", 1, {"k": "v"}, (), None, None, None),
@@ -64,6 +66,22 @@ def assert_same_record(fast: logging.LogRecord, stdlib: logging.LogRecord) -> No
 @pytest.mark.parametrize("args", CASES.values(), ids=CASES.keys())
 def test_new_record_equals_the_stdlib_record(args: tuple[Any, ...]) -> None:
     assert_same_record(records.new_record(*args), logging.LogRecord(*args))
+
+
+def test_equal_paths_of_other_types_do_not_share_a_cache_entry() -> None:
+    """1 == True == 1.0: the cache of file names must not answer one for the other."""
+    for path in (1, True, 1.0):
+        args = ("app", logging.INFO, path, 1, "m", (), None, None, None)
+        assert_same_record(records.new_record(*args), logging.LogRecord(*args))
+
+
+def test_a_patched_clock_is_read_as_the_stdlib_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr(time, "time", lambda: 1000.25)
+    args = ("app", logging.INFO, "/srv/a.py", 1, "m", (), None, None, None)
+    fast, stdlib = records.new_record(*args), logging.LogRecord(*args)
+    assert fast.created == stdlib.created == 1000.25 and fast.msecs == stdlib.msecs == 250.0
 
 
 def test_a_level_named_later_and_the_thread_name_are_read_at_each_call() -> None:

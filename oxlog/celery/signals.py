@@ -13,6 +13,7 @@ and the publish or task goes on.
 from __future__ import annotations
 
 import functools
+import sys
 import time
 import weakref
 from collections.abc import Callable, Mapping
@@ -287,6 +288,7 @@ def task_prerun(task: Any = None, **_: Any) -> None:
     req._oxlog_token = context.replace_context(
         {k: v for k, v in task_context(cid, req, task.name).items() if v is not None})
     req._oxlog_started = time.perf_counter()
+    req._oxlog_exc = sys.exc_info()[1]  # an eager task may run inside its caller's except
     if rejected:
         log_event(logger, "correlation_id_rejected", **rejected)
     log_event(logger, "task_started",
@@ -305,7 +307,10 @@ def task_postrun(task: Any = None, retval: Any = None, state: str | None = None,
         return
     token = getattr(req, "_oxlog_token", None)
     try:
-        if state == SUCCESS:
+        # Celery sends task_postrun from a ``finally``: SUCCESS only says the body returned.
+        # If storing the result or ``on_success`` raised, that exception is in flight here
+        # and the task did not succeed (task_success, which oxlog no longer needs, is not sent).
+        if state == SUCCESS and sys.exc_info()[1] is getattr(req, "_oxlog_exc", None):
             fields: dict[str, Any] = {"duration_ms": _ms_since(getattr(req, "_oxlog_started", None))}
             if _settings().task_log_result:
                 fields["result"] = _args_text(retval)

@@ -51,6 +51,45 @@ def test_a_failing_receiver_never_breaks_a_publish_or_a_task(run_python: Any) ->
     assert all("broken on purpose" in line for line in reports)
 
 
+def test_a_task_whose_success_handler_raises_is_not_logged_as_succeeded(run_python: Any) -> None:
+    """task_postrun says SUCCESS once the body returned; an exception after it (here an
+    eager ``on_success``) means the task did not succeed, and no task_succeeded is written."""
+    run = run_python("""
+        import django
+        django.setup()
+        from tests.project.celery import app
+
+        class SuccessHandlerFails(app.Task):
+            def on_success(self, *args):
+                raise RuntimeError("on_success broke")
+
+        @app.task(base=SuccessHandlerFails)
+        def breaks_after():
+            return 1
+
+        @app.task
+        def fine():
+            return 2
+
+        try:
+            breaks_after.apply()
+        except RuntimeError:
+            pass
+        assert fine.apply().get() == 2
+        try:
+            raise KeyError("the caller's own")
+        except KeyError:  # an eager task run while its caller handles an exception
+            assert fine.apply().get() == 2
+        print("done")
+    """)
+    assert run.stdout.strip().endswith("done")
+    events = [(r["message"], r["task_name"].rsplit(".", 1)[-1]) for r in run.json()
+              if r["message"].startswith("task_") and r.get("task_name")]
+    assert events == [("task_started", "breaks_after"),
+                      ("task_started", "fine"), ("task_succeeded", "fine"),
+                      ("task_started", "fine"), ("task_succeeded", "fine")]
+
+
 def test_a_non_string_correlation_id_never_reaches_the_broker(run_python: Any) -> None:
     """A bound correlation ID that is not canonical is replaced on publish."""
     run = run_python("""
