@@ -39,15 +39,25 @@ PUBLISHED_HEADER = "oxlog_published_at"
 _live_requests: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 
 
+def _receiver_failed(name: str, exc: Exception) -> None:
+    report(f"celery:{name}:{type(exc).__name__}",
+           f"the {name} receiver failed ({type(exc).__name__}: {str(exc)[:200]}); "
+           "the task goes on without it")
+
+
 def _never_raises(receiver: Callable[..., None]) -> Callable[..., None]:
+    """Report a failing receiver once on stderr instead of raising into Celery.
+
+    The three receivers that run for every task (``task_received``, ``task_prerun``,
+    ``task_postrun``) hold the same ``try`` inline: a wrapper costs a call and a copy
+    of Celery's keyword arguments, three times per task.
+    """
     @functools.wraps(receiver)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         try:
             receiver(*args, **kwargs)
         except Exception as exc:
-            report(f"celery:{receiver.__name__}:{type(exc).__name__}",
-                   f"the {receiver.__name__} receiver failed ({type(exc).__name__}: "
-                   f"{str(exc)[:200]}); the task goes on without it")
+            _receiver_failed(receiver.__name__, exc)
 
     return wrapper
 
@@ -66,7 +76,8 @@ def _checked_correlation_id(value: Any) -> tuple[str | None, dict[str, Any] | No
 def task_context(correlation_id: str | None, headers: Mapping[str, Any] | Any,
                  name: str | None = None) -> dict[str, Any]:
     """The workflow context of a task, from its message headers or ``task.request``."""
-    get = headers.get if isinstance(headers, Mapping) else (lambda k: getattr(headers, k, None))
+    get = (headers.get if type(headers) is dict or isinstance(headers, Mapping)
+           else (lambda k: getattr(headers, k, None)))
     retries = get("retries") or None
     return {
         "correlation_id": correlation_id,
@@ -182,7 +193,6 @@ def after_task_publish(headers: Mapping[str, Any] | None = None, body: Any = Non
 # --- the worker's main process ------------------------------------------------------
 
 
-@_never_raises
 def task_received(request: Any = None, **_: Any) -> None:
     """Log ``task_received`` with the task's context, read from the message headers.
 
@@ -190,21 +200,28 @@ def task_received(request: Any = None, **_: Any) -> None:
     A missing or invalid correlation ID is replaced here and written back into the
     request, so the child binds the same one.
     """
-    if request is None:
-        return
-    headers = request.request_dict
-    cid, rejected = _checked_correlation_id(headers.get(CORRELATION_HEADER))
-    if cid is None:
-        cid = correlation.new_correlation_id()
-        headers[CORRELATION_HEADER] = cid
-    _live_requests[request.id] = request
-    fields: dict[str, Any] = {"queue_wait_ms": _queue_wait_ms(headers.get(PUBLISHED_HEADER))}
-    if headers.get("eta"):
-        fields["eta"] = headers["eta"]
-    with _exactly(task_context(cid, headers, request.name)):
-        if rejected:
-            log_event(logger, "correlation_id_rejected", **rejected)
-        log_event(logger, "task_received", **fields)
+    try:
+        if request is None:
+            return
+        headers = request.request_dict
+        cid, rejected = _checked_correlation_id(headers.get(CORRELATION_HEADER))
+        if cid is None:
+            cid = correlation.new_correlation_id()
+            headers[CORRELATION_HEADER] = cid
+        _live_requests[request.id] = request
+        fields: dict[str, Any] = {"queue_wait_ms": _queue_wait_ms(headers.get(PUBLISHED_HEADER))}
+        if headers.get("eta"):
+            fields["eta"] = headers["eta"]
+        values = task_context(cid, headers, request.name)
+        token = context.replace_context({k: v for k, v in values.items() if v is not None})
+        try:
+            if rejected:
+                log_event(logger, "correlation_id_rejected", **rejected)
+            log_event(logger, "task_received", **fields)
+        finally:
+            context.reset(token)
+    except Exception as exc:
+        _receiver_failed("task_received", exc)
 
 
 class _exactly:
@@ -274,54 +291,65 @@ def task_unknown(message: Any = None, exc: Any = None, name: str | None = None,
 # --- the task's own run (pool child, thread, or the caller for eager tasks) -----------
 
 
-@_never_raises
 def task_prerun(task: Any = None, **_: Any) -> None:
     """Bind the task's context for its run and log ``task_started``."""
-    if task is None:
-        return
-    req = task.request
-    cid, rejected = _checked_correlation_id(getattr(req, CORRELATION_HEADER, None))
-    if cid is None:  # eager (apply), or not received by an oxlog worker: the caller's, else new
-        caller = context.current_correlation_id()
-        cid = caller if correlation.is_valid(caller) else correlation.new_correlation_id()
-    req._oxlog_structlog = structlog.contextvars.get_contextvars()
-    req._oxlog_token = context.replace_context(
-        {k: v for k, v in task_context(cid, req, task.name).items() if v is not None})
-    req._oxlog_started = time.perf_counter()
-    req._oxlog_exc = sys.exc_info()[1]  # an eager task may run inside its caller's except
-    if rejected:
-        log_event(logger, "correlation_id_rejected", **rejected)
-    log_event(logger, "task_started",
-              queue_wait_ms=_queue_wait_ms(getattr(req, PUBLISHED_HEADER, None)))
+    try:
+        if task is None:
+            return
+        req = task.request
+        cid, rejected = _checked_correlation_id(getattr(req, CORRELATION_HEADER, None))
+        if cid is None:  # eager (apply), or not received by an oxlog worker: the caller's, else new
+            caller = context.current_correlation_id()
+            cid = caller if correlation.is_valid(caller) else correlation.new_correlation_id()
+        req._oxlog_structlog = structlog.contextvars.get_contextvars()
+        values = {  # task_context(cid, req, task.name), read without a getter per key
+            "correlation_id": cid,
+            "task_id": getattr(req, "id", None),
+            "task_name": task.name or getattr(req, "task", None),
+            "parent_task_id": getattr(req, "parent_id", None),
+            "root_task_id": getattr(req, "root_id", None),
+            "retries": getattr(req, "retries", None) or None,
+        }
+        req._oxlog_token = context.replace_context({k: v for k, v in values.items() if v is not None})
+        req._oxlog_started = time.perf_counter()
+        req._oxlog_exc = sys.exc_info()[1]  # an eager task may run inside its caller's except
+        if rejected:
+            log_event(logger, "correlation_id_rejected", **rejected)
+        log_event(logger, "task_started",
+                  queue_wait_ms=_queue_wait_ms(getattr(req, PUBLISHED_HEADER, None)))
+    except Exception as exc:
+        _receiver_failed("task_prerun", exc)
 
 
-@_never_raises
 def task_postrun(task: Any = None, retval: Any = None, state: str | None = None, **_: Any) -> None:
     """Log ``task_succeeded`` (or ``task_ignored``); restore exactly the context bound before the run.
 
     ``task_succeeded`` is logged here rather than from ``task_success``: Celery pays a
     signal dispatch per connected signal for every task, and this one runs anyway.
     """
-    req = getattr(task, "request", None)
-    if req is None:
-        return
-    token = getattr(req, "_oxlog_token", None)
     try:
-        # Celery sends task_postrun from a ``finally``: SUCCESS only says the body returned.
-        # If storing the result or ``on_success`` raised, that exception is in flight here
-        # and the task did not succeed (task_success, which oxlog no longer needs, is not sent).
-        if state == SUCCESS and sys.exc_info()[1] is getattr(req, "_oxlog_exc", None):
-            fields: dict[str, Any] = {"duration_ms": _ms_since(getattr(req, "_oxlog_started", None))}
-            if _settings().task_log_result:
-                fields["result"] = _args_text(retval)
-            log_event(logger, "task_succeeded", **fields)
-        elif state == IGNORED:  # no other signal says so (Celery's own line is at INFO)
-            log_event(logger, "task_ignored", duration_ms=_ms_since(getattr(req, "_oxlog_started", None)))
-    finally:
-        if token is not None:  # even when logging failed: the next task must not inherit
-            req._oxlog_token = None
-            _restore_structlog(getattr(req, "_oxlog_structlog", None) or {})
-            context.reset(token)
+        req = getattr(task, "request", None)
+        if req is None:
+            return
+        token = getattr(req, "_oxlog_token", None)
+        try:
+            # Celery sends task_postrun from a ``finally``: SUCCESS only says the body returned.
+            # If storing the result or ``on_success`` raised, that exception is in flight here
+            # and the task did not succeed (task_success, which oxlog no longer needs, is not sent).
+            if state == SUCCESS and sys.exc_info()[1] is getattr(req, "_oxlog_exc", None):
+                fields: dict[str, Any] = {"duration_ms": _ms_since(getattr(req, "_oxlog_started", None))}
+                if _settings().task_log_result:
+                    fields["result"] = _args_text(retval)
+                log_event(logger, "task_succeeded", **fields)
+            elif state == IGNORED:  # no other signal says so (Celery's own line is at INFO)
+                log_event(logger, "task_ignored", duration_ms=_ms_since(getattr(req, "_oxlog_started", None)))
+        finally:
+            if token is not None:  # even when logging failed: the next task must not inherit
+                req._oxlog_token = None
+                _restore_structlog(getattr(req, "_oxlog_structlog", None) or {})
+                context.reset(token)
+    except Exception as exc:
+        _receiver_failed("task_postrun", exc)
 
 
 def _restore_structlog(before: Mapping[str, Any]) -> None:
