@@ -128,6 +128,11 @@ class Settings:
             settings = replace(settings, event_levels=merged)
         return settings
 
+    def __post_init__(self) -> None:
+        # Derived once per settings object: event_level runs for every task event.
+        numbers = {k: int(getattr(logging, v)) for k, v in self.event_levels.items()}
+        object.__setattr__(self, "_event_numbers", numbers)
+
     @property
     def level_number(self) -> int:
         """The root level as a number."""
@@ -135,11 +140,7 @@ class Settings:
 
     def event_level(self, event: str) -> int:
         """The level (a number) at which oxlog logs its lifecycle *event*."""
-        levels = self.__dict__.get("_event_numbers")
-        if levels is None:  # computed once: this runs several times per task
-            levels = {k: int(getattr(logging, v)) for k, v in self.event_levels.items()}
-            object.__setattr__(self, "_event_numbers", levels)
-        return int(levels.get(event, logging.INFO))
+        return int(self._event_numbers.get(event, logging.INFO))  # type: ignore[attr-defined]
 
     def check_dir(self) -> None:
         """Create the log directory if files are on; fail clearly if it cannot be written."""

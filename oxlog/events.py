@@ -9,8 +9,5 @@ from oxlog import configuration
 
 def log_event(logger: Any, event: str, **fields: Any) -> None:
     """Log *event* with *fields* at the level ``OXLOG_EVENT_LEVELS`` gives it."""
-    settings = configuration.current_settings()
-    levels = settings.__dict__.get("_event_numbers")  # Settings.event_level, inlined: per event
-    logger.log(levels.get(event, 20) if levels is not None else settings.event_level(event),
-               event, **fields)
+    logger.log(configuration.current_settings().event_level(event), event, **fields)
 

@@ -62,15 +62,9 @@ class JSONFormatter(OxlogFormatter):
 
     def __init__(self, schema: str = "oxlog", message_key: str | None = None) -> None:
         key = message_key or processors.options.message_key
-        renderer: Renderer = (
-            renderers.ECSRenderer(key) if schema == "ecs" else renderers.JSONRenderer()
-        )
+        # oxlog's own schema goes straight to the encoder (JSONRenderer is dumps, as a class).
+        renderer: Renderer = renderers.ECSRenderer(key) if schema == "ecs" else renderers.dumps
         super().__init__(renderer)
-        self._plain = schema != "ecs"
-
-    def render_event(self, event_dict: Mapping[str, Any], colors: bool = False) -> str:
-        """Render an event dict as one JSON line (oxlog's schema straight to the encoder)."""
-        return renderers.dumps(event_dict) if self._plain else self.renderer(event_dict)
 
 
 class LogfmtFormatter(OxlogFormatter):

@@ -148,13 +148,8 @@ def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
 
 def _record_head(record: logging.LogRecord) -> dict[str, Any]:
     msg, args = record.msg, record.args
-    if not args and type(msg) is str:  # the common cases without a call to percent_format
+    if not args and type(msg) is str:  # the common case, without a call
         message, bad_args = msg, None
-    elif type(args) is tuple and type(msg) is str:
-        try:
-            message, bad_args = msg % args, None
-        except Exception:
-            message, bad_args = percent_format(msg, args)
     else:
         message, bad_args = percent_format(msg, args or ())  # type: ignore[arg-type]
     ed: dict[str, Any] = {

@@ -155,7 +155,7 @@ def make_record(self: logging.Logger, name: str, level: int, fn: str, lno: int, 
     return rv
 
 
-_CLASHING = processors.RECORD_ATTRS | {"message", "asctime"}
+_CLASHING = processors.RECORD_ATTRS  # LogRecord's attributes, "message" and "asctime"
 
 
 def install() -> None:

@@ -118,9 +118,8 @@ class JSONRenderer:
     __slots__ = ()
 
     def __call__(self, event_dict: Mapping[str, Any]) -> str:
-        # oxlog's event dicts have only str keys at the top (see processors._record_head);
-        # a dict from elsewhere with non-str keys goes through sanitize, which keeps
-        # ``{1: …, "1": …}`` apart.
+        # oxlog's event dicts have only str keys at the top (processors._record_head turns
+        # extra={1: …} into text keys, kept apart from "1"); the encoder writes the rest.
         return dumps(event_dict)
 
 
@@ -272,7 +271,7 @@ def _pairs(event_dict: Mapping[str, Any], skip: frozenset[str] | None = None) ->
         if skip is not None and key in skip:
             continue
         kind = type(value)
-        if kind is str:
+        if kind is str:  # logfmt_value's rule for text, inline
             if value.isprintable() and " " not in value and "=" not in value and '"' not in value:
                 text: str | None = value
             else:

@@ -75,18 +75,20 @@ def _checked_correlation_id(value: Any) -> tuple[str | None, dict[str, Any] | No
 
 def task_context(correlation_id: str | None, headers: Mapping[str, Any] | Any,
                  name: str | None = None) -> dict[str, Any]:
-    """The workflow context of a task, from its message headers or ``task.request``."""
-    get = (headers.get if type(headers) is dict or isinstance(headers, Mapping)
-           else (lambda k: getattr(headers, k, None)))
-    retries = get("retries") or None
-    return {
-        "correlation_id": correlation_id,
-        "task_id": get("id"),
-        "task_name": name or get("task"),
-        "parent_task_id": get("parent_id"),
-        "root_task_id": get("root_id"),
-        "retries": retries,
-    }
+    """The workflow context of a task (the keys that have a value), from its message
+    headers or ``task.request``: what is bound while its lines are written."""
+    if type(headers) is dict or isinstance(headers, Mapping):
+        get = headers.get
+        values = (correlation_id, get("id"), name or get("task"), get("parent_id"),
+                  get("root_id"), get("retries") or None)
+    else:  # a task's Context: attributes (this runs in task_prerun, for every task)
+        values = (correlation_id, getattr(headers, "id", None), name or getattr(headers, "task", None),
+                  getattr(headers, "parent_id", None), getattr(headers, "root_id", None),
+                  getattr(headers, "retries", None) or None)
+    return {k: v for k, v in zip(_TASK_KEYS, values, strict=True) if v is not None}
+
+
+_TASK_KEYS = ("correlation_id", "task_id", "task_name", "parent_task_id", "root_task_id", "retries")
 
 
 def _queue_wait_ms(published_at: Any) -> float | None:
@@ -212,8 +214,7 @@ def task_received(request: Any = None, **_: Any) -> None:
         fields: dict[str, Any] = {"queue_wait_ms": _queue_wait_ms(headers.get(PUBLISHED_HEADER))}
         if headers.get("eta"):
             fields["eta"] = headers["eta"]
-        values = task_context(cid, headers, request.name)
-        token = context.replace_context({k: v for k, v in values.items() if v is not None})
+        token = context.replace_context(task_context(cid, headers, request.name))
         try:
             if rejected:
                 log_event(logger, "correlation_id_rejected", **rejected)
@@ -228,7 +229,7 @@ class _exactly:
     """Bind exactly a task's context for a ``with`` block (main-process events)."""
 
     def __init__(self, values: Mapping[str, Any]) -> None:
-        self.values = {k: v for k, v in values.items() if v is not None}
+        self.values = values
 
     def __enter__(self) -> None:
         self.token = context.replace_context(self.values)
@@ -239,8 +240,7 @@ class _exactly:
 
 def context_of_live_task(task_id: str) -> dict[str, Any] | None:
     """The context of a task the worker's main process holds a request for (else ``None``)."""
-    values = _main_process_context(task_id, None) if task_id in _live_requests else None
-    return {k: v for k, v in values.items() if v is not None} if values else None
+    return _main_process_context(task_id, None) if task_id in _live_requests else None
 
 
 def _main_process_context(task_id: str | None, name: str | None) -> dict[str, Any] | None:
@@ -302,15 +302,7 @@ def task_prerun(task: Any = None, **_: Any) -> None:
             caller = context.current_correlation_id()
             cid = caller if correlation.is_valid(caller) else correlation.new_correlation_id()
         req._oxlog_structlog = structlog.contextvars.get_contextvars()
-        values = {  # task_context(cid, req, task.name), read without a getter per key
-            "correlation_id": cid,
-            "task_id": getattr(req, "id", None),
-            "task_name": task.name or getattr(req, "task", None),
-            "parent_task_id": getattr(req, "parent_id", None),
-            "root_task_id": getattr(req, "root_id", None),
-            "retries": getattr(req, "retries", None) or None,
-        }
-        req._oxlog_token = context.replace_context({k: v for k, v in values.items() if v is not None})
+        req._oxlog_token = context.replace_context(task_context(cid, req, task.name))
         req._oxlog_started = time.perf_counter()
         req._oxlog_exc = sys.exc_info()[1]  # an eager task may run inside its caller's except
         if rejected:
@@ -404,7 +396,7 @@ def _pushed_context(task: Any, task_id: str | None, name: str | None) -> dict[st
     req = getattr(task, "request", None)
     if req is not None and getattr(req, "id", None) == task_id:
         return task_context(getattr(req, CORRELATION_HEADER, None), req, name)
-    return {"task_id": task_id, "task_name": name}
+    return {k: v for k, v in (("task_id", task_id), ("task_name", name)) if v is not None}
 
 
 @_never_raises
