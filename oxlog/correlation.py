@@ -16,13 +16,9 @@ accepts all of those.
 
 from __future__ import annotations
 
-import re
 import uuid
 
 MAX_LENGTH = 36
-_CANONICAL = re.compile(
-    r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
 
 
 def new_correlation_id() -> str:
@@ -31,13 +27,24 @@ def new_correlation_id() -> str:
 
 
 def is_valid(value: object) -> bool:
-    """Whether *value* is a correlation ID in a canonical shape."""
-    return (
-        isinstance(value, str)
-        and len(value) <= MAX_LENGTH
-        and value.isascii()
-        and _CANONICAL.fullmatch(value) is not None
-    )
+    """Whether *value* is a correlation ID in a canonical shape.
+
+    ``[0-9a-fA-F]{32}`` or ``8-4-4-4-12`` hex digits, tested without a regex (half the
+    cost; it runs for every publish and twice for every task): ``strip`` of the hex
+    digits leaves nothing only if every character is one of them.
+    """
+    if not isinstance(value, str):
+        return False
+    n = len(value)
+    if n == 32:
+        return not value.strip(_HEX)
+    if n == 36:
+        return (value[8] == value[13] == value[18] == value[23] == "-"
+                and value.count("-") == 4 and not value.replace("-", "").strip(_HEX))
+    return False
+
+
+_HEX = "0123456789abcdefABCDEF"
 
 
 def rejection_reason(value: object) -> str:

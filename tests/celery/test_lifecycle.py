@@ -53,6 +53,30 @@ def test_fifty_tasks_never_carry_another_tasks_ids(pool: str, embedded_broker: A
     assert not [r for r in records if "result" in r or "succeeded in" in r["message"]]
 
 
+@pytest.mark.parametrize("pool", ["solo", "prefork"])
+def test_a_key_a_task_binds_is_gone_for_the_next_task(pool: str, embedded_broker: Any,
+                                                      workers: Any, run_python: Any) -> None:
+    """structlog keys a task binds and never unbinds stop at its own last line."""
+    workers.start(embedded_broker, pool=pool, concurrency=1)
+    run_python("""
+        import django
+        django.setup()
+        from tests.project.shop.tasks import leaves_a_key
+        for i in range(4):
+            leaves_a_key.delay(i)
+    """, env=embedded_broker.env)
+    workers.wait_for(lambda r: r["message"] == "task_succeeded", count=4, timeout=60)
+    records = [r for r in workers.records() if r.get("task_name") == TASKS + "leaves_a_key"]
+    ran = [r for r in records if r["message"] == "leaves_a_key_ran"]
+    succeeded = [r for r in records if r["message"] == "task_succeeded"]
+    assert len(ran) == 4 and all("left_by" not in r for r in ran)
+    # The task's own final line still has what it bound; the next task starts clean.
+    by_task = {r["task_id"]: r for r in ran}
+    assert sorted(r["left_by"] for r in succeeded) == [0, 1, 2, 3]
+    assert all(r["left_by"] == by_task[r["task_id"]]["i"] for r in succeeded)
+    assert all("left_by" not in r for r in records if r["message"] in ("task_started", "task_received"))
+
+
 def test_beat_dispatches_share_a_fresh_correlation_id_with_their_task(
         embedded_broker: Any, workers: Any) -> None:
     """'Sending due task' and the task it sends share one ID, different per dispatch."""

@@ -53,6 +53,13 @@ def numbered(i: int) -> int:
 
 
 @shared_task
+def leaves_a_key(i: int) -> None:
+    """Logs, then binds a structlog key it never unbinds (the next task must not see it)."""
+    log.info("leaves_a_key_ran", i=i)
+    structlog.contextvars.bind_contextvars(left_by=i)
+
+
+@shared_task
 def fails() -> None:
     log.info("about_to_fail")
     raise RuntimeError("task failed on purpose")
