@@ -330,7 +330,7 @@ class _Run:
     __slots__ = ("exc", "own_token", "snapshot", "started", "task_id", "token")
 
     own_token: contextvars.Token[_Run | None]
-    snapshot: contextvars.Context
+    snapshot: contextvars.Context | None
 
     def __init__(self, task_id: str | None, token: context.Token[Any], started: float,
                  exc: BaseException | None) -> None:
@@ -397,8 +397,9 @@ def task_postrun(task: Any = None, task_id: str | None = None, retval: Any = Non
                 log_event(logger, "task_ignored", duration_ms=_ms_since(run.started if run else None))
         finally:
             if run is not None:  # even when logging failed: the next task must not inherit
-                if contextvars.copy_context() != run.snapshot:
-                    _restore_structlog(run.snapshot)
+                snapshot, run.snapshot = run.snapshot, None  # it holds the run: no cycle left
+                if snapshot is not None and contextvars.copy_context() != snapshot:
+                    _restore_structlog(snapshot)
                 _run.reset(run.own_token)
                 context.reset(run.token)
     except Exception as exc:

@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 from oxlog import context, correlation
+from oxlog.configuration import current_settings
 from oxlog.patching import patch_once
 
 
@@ -30,7 +31,7 @@ def _wrap(send_task: Any) -> Any:
     @functools.wraps(send_task)
     def wrapper(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         given = args[4] if len(args) > 4 else kwargs.get("task_id")  # send_task's 5th argument
-        if given or not _enabled():
+        if given or not current_settings().task_id_prefix:
             return send_task(self, name, *args, **kwargs)
         cid = context.current_correlation_id()
         fresh = not correlation.is_valid(cid)
@@ -48,8 +49,3 @@ def _wrap(send_task: Any) -> Any:
 
     return wrapper
 
-
-def _enabled() -> bool:
-    from oxlog.configuration import current_settings
-
-    return current_settings().task_id_prefix
