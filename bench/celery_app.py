@@ -4,6 +4,8 @@
 module with the same value):
 
 * ``plain`` — Celery with no logging integration (its own worker logging, default level).
+* ``plain-info`` — the same with the worker at ``-l INFO`` into a file (a reference row:
+  Celery's own two lines per task).
 * ``dsl`` — django-structlog's Celery integration as its docs describe it:
   ``DJANGO_STRUCTLOG_CELERY_ENABLED = True``, ``django_structlog`` installed,
   ``DjangoStructLogInitStep`` added to the worker and a ``setup_logging`` receiver
@@ -31,7 +33,7 @@ app.conf.update(
     task_default_queue="bench",
     worker_prefetch_multiplier=4,
     broker_connection_retry_on_startup=True,
-    worker_hijack_root_logger=SETUP == "plain",
+    worker_hijack_root_logger=SETUP in ("plain", "plain-info"),
     result_expires=600,
 )
 
@@ -66,8 +68,8 @@ elif SETUP == "oxlog":
                    if "=" in item)
     oxlog.celery.setup(app, dir=LOG_DIR, console="off", files=["json"], level="INFO",
                        **({"event_levels": _levels} if _levels else {}))
-elif SETUP != "plain":
-    raise RuntimeError(f"BENCH_CELERY_SETUP must be plain, dsl or oxlog, not {SETUP!r}")
+elif SETUP not in ("plain", "plain-info"):
+    raise RuntimeError(f"BENCH_CELERY_SETUP must be plain, plain-info, dsl or oxlog, not {SETUP!r}")
 
 
 @app.task(name="bench.noop")

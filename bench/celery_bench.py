@@ -49,9 +49,13 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 SETUPS = ("plain", "dsl", "oxlog")
+#: Reference only (``--with-info``): Celery's own worker logging at ``-l INFO`` into a file,
+#: two lines per task ("received", "succeeded in"), as most deployments run it.
+INFO_SETUP = "plain-info"
 POOLS = ("solo", "prefork")
 WARMUP = 100
 TICKS = os.sysconf("SC_CLK_TCK")
+LOG_FALLBACK = os.environ.get("BENCH_LOG_DIR", "/tmp/oxlog-bench-celery")
 
 
 # --- worker CPU from /proc -------------------------------------------------------------------
@@ -129,11 +133,13 @@ def bench_env(setup: str, log_dir: str) -> dict[str, str]:
     return env
 
 
-def worker_command(setup: str, pool: str) -> list[str]:
+def worker_command(setup: str, pool: str, log_dir: str | Path | None = None) -> list[str]:
     """``celery worker`` for *setup* on *pool* (prefork: 2 children), on the bench queue."""
     command = [sys.executable, "-m", "celery", "-A", "bench.celery_app", "worker",
                "--pool", pool, "--without-gossip", "--without-mingle", "--without-heartbeat",
                "-Q", "bench", "-n", f"bench-{setup}-{pool}@%h"]
+    if setup == INFO_SETUP:
+        command += ["--loglevel", "INFO", "--logfile", str(Path(log_dir or LOG_FALLBACK, "celery.log"))]
     if pool == "prefork":
         command += ["--concurrency", "2"]
     return command
@@ -174,7 +180,7 @@ def run_one(setup: str, pool: str, tasks: int, memory_batch: int = 0) -> dict[st
     log_dir = tempfile.mkdtemp(prefix=f"oxlog-bench-celery-{setup}-")
     env = bench_env(setup, log_dir)
     worker_out = open(os.path.join(log_dir, "worker.out"), "wb")  # noqa: SIM115
-    worker = subprocess.Popen(worker_command(setup, pool), cwd=REPO, env=env, stdout=worker_out,
+    worker = subprocess.Popen(worker_command(setup, pool, log_dir), cwd=REPO, env=env, stdout=worker_out,
                               stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_ready(worker, log_dir, f"the {setup}/{pool} worker", 60)
@@ -195,7 +201,13 @@ def run_one(setup: str, pool: str, tasks: int, memory_batch: int = 0) -> dict[st
         stop(worker)
         worker_out.close()
     try:
-        if setup != "plain":
+        if setup == INFO_SETUP:
+            expected = (int(result["tasks"]) if memory_batch else tasks) + (memory_batch or WARMUP)  # type: ignore[call-overload]
+            text = Path(log_dir, "celery.log").read_text(errors="replace")
+            result["log_lines"] = text.count("\n")
+            if text.count("] succeeded in ") < expected:
+                raise RuntimeError(f"{setup}/{pool}: fewer 'succeeded in' lines than {expected} tasks")
+        elif setup != "plain":
             expected = (int(result["tasks"]) if memory_batch else tasks) + (memory_batch or WARMUP)  # type: ignore[call-overload]
             count = succeeded = 0
             with open(Path(log_dir, "json.log"), "rb") as f:
@@ -220,7 +232,7 @@ TARGETS = {"throughput_ratio": (">=", 0.95), "worker_cpu_us_ratio": ("<=", 1.10)
 
 
 def run_all(tasks: int, pools: tuple[str, ...] = POOLS, rounds: int = 5,
-            progress: bool = True) -> list[dict[str, object]]:
+            progress: bool = True, setups: tuple[str, ...] = SETUPS) -> list[dict[str, object]]:
     """*rounds* rounds of every setup on every pool; ratios against plain in the same round.
 
     The order of the setups rotates from round to round, so that drift of the machine
@@ -229,19 +241,24 @@ def run_all(tasks: int, pools: tuple[str, ...] = POOLS, rounds: int = 5,
     rows: list[dict[str, object]] = []
     for round_ in range(rounds):
         for pool in pools:
-            order = SETUPS[round_ % len(SETUPS):] + SETUPS[:round_ % len(SETUPS)]
+            order = setups[round_ % len(setups):] + setups[:round_ % len(setups)]
             measured = {setup: run_one(setup, pool, tasks) for setup in order}
             base = measured["plain"]
-            for setup in SETUPS:
+            for setup in setups:
                 row = measured[setup]
                 row["round"] = round_
                 row["throughput_ratio"] = float(row["tasks_per_second"]) / float(base["tasks_per_second"])  # type: ignore[arg-type]
                 for key in ("worker_cpu_us", "publish_us"):
                     row[key + "_ratio"] = float(row[key]) / float(base[key])  # type: ignore[arg-type]
+                if setup == "oxlog" and INFO_SETUP in measured:  # against Celery's own INFO lines
+                    info = measured[INFO_SETUP]
+                    for key, out in (("tasks_per_second", "throughput_vs_info"),
+                                     ("worker_cpu_us", "worker_cpu_us_vs_info")):
+                        row[out] = float(row[key]) / float(info[key])  # type: ignore[arg-type]
                 rows.append(row)
             if progress:
                 print(f"  celery round {round_ + 1}/{rounds} {pool}: " + ", ".join(
-                    f"{s} {float(measured[s]['tasks_per_second']):.0f}/s" for s in SETUPS),  # type: ignore[arg-type]
+                    f"{s} {float(measured[s]['tasks_per_second']):.0f}/s" for s in setups),  # type: ignore[arg-type]
                     file=sys.stderr, flush=True)
     return rows
 
@@ -252,7 +269,7 @@ def summarize(rows: list[dict[str, object]]) -> list[dict[str, object]]:
 
     out = []
     for pool in dict.fromkeys(str(r["pool"]) for r in rows):
-        for setup in SETUPS:
+        for setup in (*SETUPS, INFO_SETUP):
             mine = [r for r in rows if r["pool"] == pool and r["setup"] == setup]
             if not mine:
                 continue
@@ -262,6 +279,9 @@ def summarize(rows: list[dict[str, object]]) -> list[dict[str, object]]:
                 values = [float(r[key]) for r in mine]  # type: ignore[arg-type]
                 summary[key] = statistics.median(values)
                 summary[key + "_range"] = (min(values), max(values))
+            for key in ("throughput_vs_info", "worker_cpu_us_vs_info"):
+                if all(key in r for r in mine):
+                    summary[key] = statistics.median(float(r[key]) for r in mine)  # type: ignore[arg-type]
             if setup == "oxlog":
                 summary["pass"] = all(
                     (float(summary[k]) >= limit) if op == ">=" else (float(summary[k]) <= limit)  # type: ignore[arg-type]
@@ -289,6 +309,13 @@ def table(rows: list[dict[str, object]]) -> str:
                    f"{ratio(s, 'throughput_ratio')} | {s['worker_cpu_us']:.0f} | "
                    f"{ratio(s, 'worker_cpu_us_ratio')} | {s['publish_us']:.0f} | "
                    f"{ratio(s, 'publish_us_ratio')} | {result} |")
+    versus_info = [f"{s['pool']}: throughput {float(s['throughput_vs_info']):.2f}x, "  # type: ignore[arg-type]
+                   f"worker CPU {float(s['worker_cpu_us_vs_info']):.2f}x"  # type: ignore[arg-type]
+                   for s in summaries if "worker_cpu_us_vs_info" in s]
+    if versus_info:
+        out.append("")
+        out.append(f"oxlog against {INFO_SETUP} (Celery's own worker lines at -l INFO, to a file; medians of "
+                   "per-round ratios): " + "; ".join(versus_info) + ".")
     out.append("")
     out.append("Ratios are medians of per-round ratios against plain Celery with the same pool in the same "
                "round (min-max in brackets). Throughput: tasks from the first publish to the last result "
@@ -388,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=2_000)
     parser.add_argument("--pools", default=",".join(POOLS))
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--with-info", action="store_true",
+                        help=f"add {INFO_SETUP!r}: Celery's own INFO lines to a file, as a reference")
     parser.add_argument("--memory", type=int, metavar="TASKS", default=0,
                         help="instead: worker RSS over TASKS tasks (e.g. 100000), prefork, plain and oxlog")
     args = parser.parse_args(argv)
@@ -400,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.memory:
         print(memory_table(run_memory(args.memory, batch=max(1, args.memory // 10))))
         return 0
-    rows = run_all(args.tasks, tuple(args.pools.split(",")), args.rounds)
+    rows = run_all(args.tasks, tuple(args.pools.split(",")), args.rounds,
+                   setups=(*SETUPS, INFO_SETUP) if args.with_info else SETUPS)
     print(table(rows))
     return 0
 

@@ -35,7 +35,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.celery_bench import REPO, SETUPS, _flush, bench_env, stop, wait_ready, worker_command
+from bench.celery_bench import (
+    INFO_SETUP,
+    REPO,
+    SETUPS,
+    _flush,
+    bench_env,
+    stop,
+    wait_ready,
+    worker_command,
+)
 
 WARMUP = 30
 VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
@@ -93,7 +102,7 @@ def run_one(setup: str, tasks: int) -> dict[str, object]:
     env = bench_env(setup, str(log_dir))
     worker_out = open(log_dir / "worker.out", "wb")  # noqa: SIM115
     worker = subprocess.Popen(
-        [*VALGRIND, f"--callgrind-out-file={log_dir}/worker.cg", *worker_command(setup, "solo")],
+        [*VALGRIND, f"--callgrind-out-file={log_dir}/worker.cg", *worker_command(setup, "solo", log_dir)],
         cwd=REPO, env=env, stdout=worker_out, stderr=subprocess.STDOUT, start_new_session=True)
     pub_out = open(log_dir / "pub.out", "wb")  # noqa: SIM115
     publisher: subprocess.Popen[bytes] | None = None
@@ -135,9 +144,10 @@ def run_one(setup: str, tasks: int) -> dict[str, object]:
             shutil.rmtree(log_dir, ignore_errors=True)
 
 
-def run_all(tasks: int = 200, progress: bool = True) -> list[dict[str, object]]:
+def run_all(tasks: int = 200, progress: bool = True,
+            setups: tuple[str, ...] = SETUPS) -> list[dict[str, object]]:
     rows = []
-    for setup in SETUPS:
+    for setup in setups:
         row = run_one(setup, tasks)
         if progress:
             print(f"  celery callgrind {setup}: {float(row['worker_instructions_per_task']):,.0f} "  # type: ignore[arg-type]
@@ -183,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tasks", type=int, required=True)
     p.add_argument("--dir", required=True)
     parser.add_argument("--tasks", type=int, default=200)
+    parser.add_argument("--with-info", action="store_true",
+                        help=f"add {INFO_SETUP!r}: Celery's own INFO lines to a file, as a reference")
     args = parser.parse_args(argv)
     if args.command == "publish":
         publish_toggled(args.tasks, args.dir)
@@ -190,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind (with callgrind_control) is not installed", file=sys.stderr)
         return 2
-    rows = run_all(args.tasks)
+    rows = run_all(args.tasks, setups=(*SETUPS, INFO_SETUP) if args.with_info else SETUPS)
     print(table(rows))
     if os.environ.get("BENCH_DEBUG"):
         print(json.dumps(rows), file=sys.stderr)

@@ -325,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--celery", action="store_true", help="add the Celery benchmark (needs Redis)")
     parser.add_argument("--celery-tasks", type=int, help="tasks per Celery run (default 2,000)")
     parser.add_argument("--celery-rounds", type=int, help="Celery rounds (default 5; quick 1)")
+    parser.add_argument("--celery-with-info", action="store_true",
+                        help="add Celery's own worker lines at -l INFO as a reference setup")
     parser.add_argument("--celery-callgrind", action="store_true",
                         help="add Celery instruction counts (valgrind; needs Redis)")
     parser.add_argument("--celery-memory", type=int, nargs="?", const=100_000, metavar="TASKS",
@@ -384,13 +386,16 @@ def main(argv: list[str] | None = None) -> int:
         sections += [f"## Memory: RSS growth over {mn:,} records after {warmup:,} warm-up", "",
                      memory_table(mem), ""]
 
+    from bench.celery_bench import INFO_SETUP, SETUPS
+
+    celery_setups = (*SETUPS, INFO_SETUP) if args.celery_with_info else SETUPS
     if args.celery:
         from bench import celery_bench
 
         tasks = args.celery_tasks or (300 if args.quick else 2_000)
         celery_rounds = args.celery_rounds or (1 if args.quick else 5)
         print(f"celery: {tasks:,} tasks per run through Redis, {celery_rounds} rounds", file=sys.stderr)
-        celery_rows = celery_bench.run_all(tasks, rounds=celery_rounds)
+        celery_rows = celery_bench.run_all(tasks, rounds=celery_rounds, setups=celery_setups)
         raw["celery"] = celery_rows
         failed |= any(s.get("pass") is False for s in celery_bench.summarize(celery_rows))
         sections += [f"## Celery: {tasks:,} no-op tasks through Redis", "",
@@ -401,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
 
         cg_tasks = 50 if args.quick else 200
         print(f"celery callgrind: {cg_tasks} tasks per setup under valgrind", file=sys.stderr)
-        cg_rows = celery_callgrind.run_all(cg_tasks)
+        cg_rows = celery_callgrind.run_all(cg_tasks, setups=celery_setups)
         raw["celery_callgrind"] = cg_rows
         failed |= not celery_callgrind.passed(cg_rows)
         sections += ["## Celery: instructions per task and per publish (valgrind --tool=callgrind)", "",
