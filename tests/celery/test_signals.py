@@ -215,3 +215,51 @@ def test_context_bound_outside_a_task_survives_it_exactly(run_python: Any) -> No
                          "('tenant', 'acme')]")
     in_task = next(r for r in run.json() if r["message"] == "in_task")
     assert in_task["inside"] == "x" and in_task["user"] == "changed" and in_task["task_id"]
+
+
+def test_an_eager_task_inside_a_task_has_its_own_context_and_gives_the_outer_one_back(
+        run_python: Any) -> None:
+    """Each run's lines carry its own IDs; after the inner run the outer task's context,
+    duration and outcome are its own, and the caller's context is intact at the end."""
+    run = run_python("""
+        import django
+        django.setup()
+        import oxlog, structlog
+        from celery import shared_task
+
+        log = structlog.get_logger("t")
+
+        @shared_task
+        def inner(fail):
+            log.info("inner_ran")
+            if fail:
+                raise ValueError("inner failed on purpose")
+
+        @shared_task
+        def outer():
+            log.info("outer_before")
+            inner.apply(args=(False,))
+            inner.apply(args=(True,))  # an eager failure is kept in its result, not raised
+            log.info("outer_after")
+
+        with oxlog.bound(correlation_id="6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90"):
+            outer.apply()
+            print(sorted(oxlog.get_context().items()))
+    """)
+    assert run.stdout.splitlines()[-1] == "[('correlation_id', '6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90')]"
+    lines = [r for r in run.json() if r.get("task_name", "").endswith(("inner", "outer"))]
+    outer_id = next(r["task_id"] for r in lines if r["message"] == "outer_before")
+    inner_ids = [r["task_id"] for r in lines if r["message"] == "inner_ran"]
+    assert len(set(inner_ids)) == 2 and outer_id not in inner_ids
+    assert {r["correlation_id"] for r in lines} == {"6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90"}
+    by_task: dict[str, list[str]] = {}
+    for r in lines:
+        by_task.setdefault(r["task_id"], []).append(r["message"])
+    assert by_task[outer_id] == ["task_started", "outer_before", "outer_after", "task_succeeded"]
+    assert by_task[inner_ids[0]] == ["task_started", "inner_ran", "task_succeeded"]
+    assert by_task[inner_ids[1]] == ["task_started", "inner_ran", "task_failed"]
+    outer_done = next(r for r in lines if r["task_id"] == outer_id and r["message"] == "task_succeeded")
+    inner_done = [r for r in lines if r["task_id"] in inner_ids and r["message"] in ("task_succeeded",
+                                                                                    "task_failed")]
+    assert all(isinstance(r["duration_ms"], float) for r in [outer_done, *inner_done])
+    assert outer_done["duration_ms"] >= max(r["duration_ms"] for r in inner_done)
