@@ -33,8 +33,10 @@ def is_valid(value: object) -> bool:
     cost; it runs for every publish and twice for every task): ``strip`` of the hex
     digits leaves nothing only if every character is one of them.
     """
-    if not isinstance(value, str):
-        return False
+    if type(value) is not str:
+        if not isinstance(value, str):
+            return False
+        value = str.__str__(value)  # the characters only: a subclass's strip() is not asked
     n = len(value)
     if n == 32:
         return not value.strip(_HEX)

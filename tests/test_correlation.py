@@ -54,3 +54,15 @@ def test_agrees_with_the_documented_pattern_on_random_near_misses() -> None:
 def test_new_ids_are_canonical_and_distinct() -> None:
     ids = {correlation.new_correlation_id() for _ in range(1000)}
     assert len(ids) == 1000 and all(correlation.is_valid(i) and CANONICAL.fullmatch(i) for i in ids)
+
+
+def test_a_str_subclass_is_judged_by_its_characters() -> None:
+    class Lying(str):
+        def strip(self, chars: str | None = None) -> str:
+            return ""
+
+        def __len__(self) -> int:
+            return 32
+
+    assert not correlation.is_valid(Lying("not hex at all, not 32 long"))
+    assert correlation.is_valid(Lying(uuid.uuid4().hex))

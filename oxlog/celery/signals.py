@@ -108,7 +108,10 @@ def task_context(correlation_id: str | None, headers: Mapping[str, Any] | Any,
 
 def _queue_wait_ms(published_at: Any) -> float | None:
     if isinstance(published_at, (int, float)) and not isinstance(published_at, bool):
-        return _milliseconds(time.time() - published_at)
+        try:
+            return _milliseconds(time.time() - published_at)
+        except OverflowError:  # an integer header too large for a float
+            return None
     return None
 
 
@@ -119,10 +122,10 @@ def _ms_since(started: Any) -> float | None:
 
 
 def _milliseconds(seconds: float) -> float | None:
-    """*seconds* in milliseconds, to the microsecond.
+    """*seconds* in milliseconds, to the microsecond (``None`` beyond about 31 years, or NaN).
 
-    ``round(ms, 3)`` would give the same numbers at four times the cost (it rounds
-    through a decimal string); this runs three times per task.
+    ``round(ms, 3)`` gives the same numbers (but for a thousandth at exact half-microsecond
+    ties) at four times the cost: it rounds through a decimal string, three times per task.
     """
     microseconds = seconds * 1_000_000
     if -1e15 < microseconds < 1e15:  # not NaN, not an absurd header (30 years)
@@ -327,17 +330,17 @@ class _Run:
     inside another).
     """
 
-    __slots__ = ("exc", "own_token", "snapshot", "started", "task_id", "token")
+    __slots__ = ("exc", "own_token", "started", "structlog", "task_id", "token")
 
-    own_token: contextvars.Token[_Run | None]
-    snapshot: contextvars.Context | None
-
-    def __init__(self, task_id: str | None, token: context.Token[Any], started: float,
-                 exc: BaseException | None) -> None:
+    def __init__(self, task_id: str | None, started: float, exc: BaseException | None,
+                 structlog_values: dict[str, Any]) -> None:
         self.task_id = task_id
-        self.token = token
         self.started = started
         self.exc = exc
+        #: structlog's contextvars before the run, restored by identity at postrun.
+        self.structlog = structlog_values
+        self.token: context.Token[Any] | None = None
+        self.own_token: contextvars.Token[_Run | None] | None = None
 
 
 _run: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("oxlog_task_run", default=None)
@@ -358,13 +361,13 @@ def task_prerun(task: Any = None, task_id: str | None = None, **_: Any) -> None:
         if cid is None:  # eager (apply), or not received by an oxlog worker: the caller's, else new
             caller = context.current_correlation_id()
             cid = caller if correlation.is_valid(caller) else correlation.new_correlation_id()
-        token = context.replace_context(task_context(cid, req, task.name))
         # sys.exc_info(): an eager task may run inside its caller's ``except``.
-        run = _Run(task_id or getattr(req, "id", None), token, time.perf_counter(), sys.exc_info()[1])
+        run = _Run(task_id or getattr(req, "id", None), time.perf_counter(), sys.exc_info()[1],
+                   structlog.contextvars.get_contextvars())
+        # The run is bound first and each token kept as soon as it exists: whatever fails
+        # after this line, postrun finds the run and undoes what was done.
         run.own_token = _run.set(run)
-        # A snapshot of every context variable (O(1)): postrun compares it with the context
-        # then, and only if the task changed something walks it for structlog's values.
-        run.snapshot = contextvars.copy_context()
+        run.token = context.replace_context(task_context(cid, req, task.name))
         if rejected:
             log_event(logger, "correlation_id_rejected", **rejected)
         log_event(logger, "task_started",
@@ -383,7 +386,7 @@ def task_postrun(task: Any = None, task_id: str | None = None, retval: Any = Non
     try:
         if task is None:
             return
-        run = _current_run(task_id)  # None if task_prerun did not get as far as binding
+        run = _current_run(task_id)  # None if task_prerun did not get as far as binding it
         try:
             # Celery sends task_postrun from a ``finally``: SUCCESS only says the body returned.
             # If storing the result or ``on_success`` raised, that exception is in flight here
@@ -397,30 +400,28 @@ def task_postrun(task: Any = None, task_id: str | None = None, retval: Any = Non
                 log_event(logger, "task_ignored", duration_ms=_ms_since(run.started if run else None))
         finally:
             if run is not None:  # even when logging failed: the next task must not inherit
-                snapshot, run.snapshot = run.snapshot, None  # it holds the run: no cycle left
-                if snapshot is not None and contextvars.copy_context() != snapshot:
-                    _restore_structlog(snapshot)
-                _run.reset(run.own_token)
-                context.reset(run.token)
+                try:
+                    _restore_structlog(run.structlog)
+                finally:  # and even when that failed: the run and the workflow context end
+                    if run.own_token is not None:
+                        _run.reset(run.own_token)
+                    if run.token is not None:
+                        context.reset(run.token)
     except Exception as exc:
         _receiver_failed("task_postrun", exc)
 
 
-def _restore_structlog(before: contextvars.Context) -> None:
-    """Give structlog's contextvars the values they had in *before* (a snapshot)."""
-    was = {var.name[_PREFIX_LEN:]: value for var, value in before.items()
-           if var.name.startswith(_PREFIX) and value is not Ellipsis}
+def _restore_structlog(before: Mapping[str, Any]) -> None:
+    """Give structlog's contextvars exactly the values (by identity) they had in *before*."""
     now = structlog.contextvars.get_contextvars()
-    added = [k for k in now if k not in was]
+    added = [k for k in now if k not in before]
     if added:
         structlog.contextvars.unbind_contextvars(*added)
-    changed = {k: v for k, v in was.items() if now.get(k, _GONE) is not v}
+    changed = {k: v for k, v in before.items() if now.get(k, _GONE) is not v}
     if changed:
         structlog.contextvars.bind_contextvars(**changed)
 
 
-_PREFIX = structlog.contextvars.STRUCTLOG_KEY_PREFIX
-_PREFIX_LEN = len(_PREFIX)
 _GONE = object()
 
 

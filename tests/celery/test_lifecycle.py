@@ -243,7 +243,7 @@ def test_celerys_plain_lines_carry_the_context_when_kept(embedded_broker: Any, w
     """OXLOG_CELERY_PLAIN_LINES: Celery's own 'succeeded in' line is kept, with the context."""
     workers.start(embedded_broker, pool="solo", env={"OXLOG_CELERY_PLAIN_LINES": "1"})
     run_python(PUBLISH_50.replace("range(50)", "range(1)"), env=embedded_broker.env)
-    done = workers.wait_for(lambda r: r["message"] == "task_succeeded", timeout=30)[0]
-    plain = workers.wait_for(lambda r: r["logger"] == "celery.app.trace", timeout=10)[0]
+    done = workers.wait_for(lambda r: r["message"] == "task_succeeded", timeout=60)[0]
+    plain = workers.wait_for(lambda r: r["logger"] == "celery.app.trace", timeout=60)[0]
     assert "succeeded in" in plain["message"]
     assert (plain["task_id"], plain["correlation_id"]) == (done["task_id"], done["correlation_id"])

@@ -263,3 +263,43 @@ def test_an_eager_task_inside_a_task_has_its_own_context_and_gives_the_outer_one
                                                                                     "task_failed")]
     assert all(isinstance(r["duration_ms"], float) for r in [outer_done, *inner_done])
     assert outer_done["duration_ms"] >= max(r["duration_ms"] for r in inner_done)
+
+
+def test_the_callers_context_comes_back_by_identity_whatever_the_task_binds(run_python: Any) -> None:
+    """A key the task rebinds to an equal value (``True`` for ``1``) and a context variable
+    holding a value whose ``==`` raises (a DataFrame) leave the caller's context exact
+    (another library's variable is that library's: oxlog restores its own and structlog's)."""
+    run = run_python("""
+        import django
+        django.setup()
+        import contextvars, oxlog, structlog
+        from celery import shared_task
+
+        class Frame:  # like a pandas DataFrame: == is elementwise, bool() of it raises
+            def __eq__(self, other):
+                raise ValueError("The truth value of a DataFrame is ambiguous")
+            __hash__ = object.__hash__
+
+        other = contextvars.ContextVar("someone_elses", default=None)
+
+        @shared_task
+        def rebinds():
+            structlog.contextvars.bind_contextvars(user_id=True)
+            other.set(Frame())
+            structlog.get_logger("t").info("in_task")
+
+        structlog.contextvars.bind_contextvars(user_id=1)
+        frame = Frame()
+        other.set(frame)
+        with oxlog.bound(correlation_id="6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90"):
+            rebinds.apply()
+            structlog.get_logger("t").info("after_task")
+            print(sorted(oxlog.get_context()))
+    """)
+    assert run.stdout.splitlines()[-1] == "['correlation_id']"
+    records = {r["message"]: r for r in run.json() if r["message"] in ("in_task", "after_task")}
+    assert records["in_task"]["user_id"] is True
+    after = records["after_task"]
+    assert after["user_id"] == 1 and after["user_id"] is not True
+    assert "task_id" not in after and "task_name" not in after
+    assert "failed" not in run.stderr
