@@ -303,3 +303,27 @@ def test_the_callers_context_comes_back_by_identity_whatever_the_task_binds(run_
     assert after["user_id"] == 1 and after["user_id"] is not True
     assert "task_id" not in after and "task_name" not in after
     assert "failed" not in run.stderr
+
+
+@pytest.mark.parametrize("published_at", ["10**400", "float('nan')", "'yesterday'", "True"])
+def test_a_publish_time_header_that_is_not_a_time_gives_no_wait_and_keeps_the_line(
+        run_python: Any, published_at: str) -> None:
+    """A message from another publisher may carry any ``oxlog_published_at``: the line is
+    still written, without ``queue_wait_ms``, and no receiver fails."""
+    run = run_python(f"""
+        import django
+        django.setup()
+        from celery import signals
+        from celery.contrib.testing.mocks import TaskMessage
+        from celery.worker.request import Request
+        from tests.project.shop.tasks import numbered
+
+        message = TaskMessage(numbered.name, id="0b469cd5-089e-4061-9020-a1f748ab9160", args=[1],
+                              oxlog_published_at={published_at})
+        signals.task_received.send(sender=None, request=Request(message, app=numbered.app,
+                                                                task=numbered))
+    """)
+    received = [r for r in run.json() if r["message"] == "task_received"]
+    assert len(received) == 1 and received[0]["task_id"] == "0b469cd5-089e-4061-9020-a1f748ab9160"
+    assert received[0].get("queue_wait_ms") is None
+    assert "receiver failed" not in run.stderr
