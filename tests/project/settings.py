@@ -30,6 +30,8 @@ _BROKER_DIR = os.environ.get("SHOP_BROKER_DIR", "/tmp/oxlog-shop-broker")
 for _folder in ("queue", "control", "results"):
     os.makedirs(f"{_BROKER_DIR}/{_folder}", exist_ok=True)
 CELERY_BROKER_URL = os.environ.get("SHOP_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem"):  # kombu's, writing whole messages only
+    CELERY_BROKER_TRANSPORT = "oxlog.demo.broker:Transport"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {"data_folder_in": f"{_BROKER_DIR}/queue", "data_folder_out": f"{_BROKER_DIR}/queue",
      "control_folder": f"{_BROKER_DIR}/control", "polling_interval": 0.05}

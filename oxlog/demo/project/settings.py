@@ -18,6 +18,7 @@ USE_TZ = True
 # so the demo runs anywhere. Production uses Redis or RabbitMQ; oxlog works the same.
 _BROKER = os.environ.get("OXLOG_DEMO_BROKER_DIR", "/tmp/oxlog-demo-broker")
 CELERY_BROKER_URL = "filesystem://localhost//"
+CELERY_BROKER_TRANSPORT = "oxlog.demo.broker:Transport"  # kombu's, writing whole messages only
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "data_folder_in": f"{_BROKER}/queue",
     "data_folder_out": f"{_BROKER}/queue",
