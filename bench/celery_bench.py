@@ -52,10 +52,17 @@ SETUPS = ("plain", "dsl", "oxlog")
 #: Reference only (``--with-info``): Celery's own worker logging at ``-l INFO`` into a file,
 #: two lines per task ("received", "succeeded in"), as most deployments run it.
 INFO_SETUP = "plain-info"
+
+
+def setups_for(with_info: bool) -> tuple[str, ...]:
+    """The setups to run: :data:`SETUPS`, plus :data:`INFO_SETUP` with ``--with-info``."""
+    return (*SETUPS, INFO_SETUP) if with_info else SETUPS
+
+
+WITH_INFO_HELP = f"add {INFO_SETUP!r}: Celery's own worker lines at -l INFO to a file, as a reference"
 POOLS = ("solo", "prefork")
 WARMUP = 100
 TICKS = os.sysconf("SC_CLK_TCK")
-LOG_FALLBACK = os.environ.get("BENCH_LOG_DIR", "/tmp/oxlog-bench-celery")
 
 
 # --- worker CPU from /proc -------------------------------------------------------------------
@@ -133,13 +140,13 @@ def bench_env(setup: str, log_dir: str) -> dict[str, str]:
     return env
 
 
-def worker_command(setup: str, pool: str, log_dir: str | Path | None = None) -> list[str]:
+def worker_command(setup: str, pool: str, log_dir: str | Path) -> list[str]:
     """``celery worker`` for *setup* on *pool* (prefork: 2 children), on the bench queue."""
     command = [sys.executable, "-m", "celery", "-A", "bench.celery_app", "worker",
                "--pool", pool, "--without-gossip", "--without-mingle", "--without-heartbeat",
                "-Q", "bench", "-n", f"bench-{setup}-{pool}@%h"]
     if setup == INFO_SETUP:
-        command += ["--loglevel", "INFO", "--logfile", str(Path(log_dir or LOG_FALLBACK, "celery.log"))]
+        command += ["--loglevel", "INFO", "--logfile", str(Path(log_dir, "celery.log"))]
     if pool == "prefork":
         command += ["--concurrency", "2"]
     return command
@@ -201,14 +208,13 @@ def run_one(setup: str, pool: str, tasks: int, memory_batch: int = 0) -> dict[st
         stop(worker)
         worker_out.close()
     try:
+        expected = (int(result["tasks"]) if memory_batch else tasks) + (memory_batch or WARMUP)  # type: ignore[call-overload]
         if setup == INFO_SETUP:
-            expected = (int(result["tasks"]) if memory_batch else tasks) + (memory_batch or WARMUP)  # type: ignore[call-overload]
             text = Path(log_dir, "celery.log").read_text(errors="replace")
             result["log_lines"] = text.count("\n")
             if text.count("] succeeded in ") < expected:
                 raise RuntimeError(f"{setup}/{pool}: fewer 'succeeded in' lines than {expected} tasks")
         elif setup != "plain":
-            expected = (int(result["tasks"]) if memory_batch else tasks) + (memory_batch or WARMUP)  # type: ignore[call-overload]
             count = succeeded = 0
             with open(Path(log_dir, "json.log"), "rb") as f:
                 json.loads(f.readline())
@@ -415,8 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=2_000)
     parser.add_argument("--pools", default=",".join(POOLS))
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--with-info", action="store_true",
-                        help=f"add {INFO_SETUP!r}: Celery's own INFO lines to a file, as a reference")
+    parser.add_argument("--with-info", action="store_true", help=WITH_INFO_HELP)
     parser.add_argument("--memory", type=int, metavar="TASKS", default=0,
                         help="instead: worker RSS over TASKS tasks (e.g. 100000), prefork, plain and oxlog")
     args = parser.parse_args(argv)
@@ -430,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         print(memory_table(run_memory(args.memory, batch=max(1, args.memory // 10))))
         return 0
     rows = run_all(args.tasks, tuple(args.pools.split(",")), args.rounds,
-                   setups=(*SETUPS, INFO_SETUP) if args.with_info else SETUPS)
+                   setups=setups_for(args.with_info))
     print(table(rows))
     return 0
 

@@ -36,11 +36,12 @@ import time
 from pathlib import Path
 
 from bench.celery_bench import (
-    INFO_SETUP,
     REPO,
     SETUPS,
+    WITH_INFO_HELP,
     _flush,
     bench_env,
+    setups_for,
     stop,
     wait_ready,
     worker_command,
@@ -193,8 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tasks", type=int, required=True)
     p.add_argument("--dir", required=True)
     parser.add_argument("--tasks", type=int, default=200)
-    parser.add_argument("--with-info", action="store_true",
-                        help=f"add {INFO_SETUP!r}: Celery's own INFO lines to a file, as a reference")
+    parser.add_argument("--with-info", action="store_true", help=WITH_INFO_HELP)
     args = parser.parse_args(argv)
     if args.command == "publish":
         publish_toggled(args.tasks, args.dir)
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind (with callgrind_control) is not installed", file=sys.stderr)
         return 2
-    rows = run_all(args.tasks, setups=(*SETUPS, INFO_SETUP) if args.with_info else SETUPS)
+    rows = run_all(args.tasks, setups=setups_for(args.with_info))
     print(table(rows))
     if os.environ.get("BENCH_DEBUG"):
         print(json.dumps(rows), file=sys.stderr)

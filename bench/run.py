@@ -386,9 +386,9 @@ def main(argv: list[str] | None = None) -> int:
         sections += [f"## Memory: RSS growth over {mn:,} records after {warmup:,} warm-up", "",
                      memory_table(mem), ""]
 
-    from bench.celery_bench import INFO_SETUP, SETUPS
+    from bench.celery_bench import setups_for
 
-    celery_setups = (*SETUPS, INFO_SETUP) if args.celery_with_info else SETUPS
+    celery_setups = setups_for(args.celery_with_info)
     if args.celery:
         from bench import celery_bench
 

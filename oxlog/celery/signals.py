@@ -128,7 +128,7 @@ def _milliseconds(seconds: float) -> float | None:
     ties) at four times the cost: it rounds through a decimal string, three times per task.
     """
     microseconds = seconds * 1_000_000
-    if -1e15 < microseconds < 1e15:  # not NaN, not an absurd header (30 years)
+    if -1e15 < microseconds < 1e15:  # not NaN, not an absurd header (~31 years)
         return round(microseconds) / 1000
     return None
 
