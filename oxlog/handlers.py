@@ -29,6 +29,8 @@ from oxlog.formatters import OxlogFormatter, fallback_event
 from oxlog.processors import event_from_record
 
 _reported: set[str] = set()
+#: Python 3.12 made ``Filterer.filter`` and ``Handler.handle`` return the record.
+_FILTERS_RETURN_RECORDS = sys.version_info >= (3, 12)
 
 
 def report(key: str, text: str) -> None:
@@ -51,12 +53,20 @@ def forget_reports() -> None:
 class OxlogHandler(logging.Handler):
     """Base: lock-free ``handle`` (each emit is one atomic write) and event rendering."""
 
-    def handle(self, record: logging.LogRecord) -> bool:
-        """Filter and emit *record* without taking the handler lock."""
-        if self.filters and not self.filter(record):
-            return False
+    def handle(self, record: logging.LogRecord) -> Any:
+        """Filter and emit *record* without taking the handler lock.
+
+        ``Handler.handle`` but for the lock: on Python 3.12+ a filter may return the
+        record to emit instead, and the emitted record is returned (a bool before 3.12).
+        """
+        if self.filters:
+            result = self.filter(record)
+            if not result:
+                return result
+            if isinstance(result, logging.LogRecord):
+                record = result
         self.emit(record)
-        return True
+        return record if _FILTERS_RETURN_RECORDS else True
 
     def emit(self, record: logging.LogRecord) -> None:
         """Render *record* and write it; never raises."""

@@ -43,9 +43,28 @@ class Sink:
         return self._stdlib.getEffectiveLevel()
 
     def emit(self, event_dict: dict[str, Any], levelno: int, exc_info: Any) -> None:
-        """Give the event to every handler the stdlib logger would call, as it would."""
+        """Give the event to every handler the stdlib logger would call, as it would.
+
+        ``Logger.handle`` then ``Logger.callHandlers``, step for step: the logger's own
+        filters see a ``LogRecord`` first (they may drop it, add attributes, which become
+        fields as ``extra=`` keys do, or, on Python 3.12+, return another record), then
+        each handler from the logger up to the root, as far as ``propagate`` allows, and
+        ``logging.lastResort`` when none was found.
+        """
         logger: logging.Logger | None = self._stdlib
         record: logging.LogRecord | None = None
+        if logger.filters:  # type: ignore[union-attr]
+            record = self._record(event_dict, levelno, exc_info)
+            before = len(record.__dict__)
+            result = logger.filter(record)  # type: ignore[union-attr]
+            if not result:
+                return
+            if isinstance(result, logging.LogRecord) and result is not record:
+                record = result
+                event_dict = processors.event_from_record(record)
+                levelno = record.levelno
+            elif len(record.__dict__) != before:
+                event_dict = self._with_added(event_dict, record, before)
         found = False
         while logger is not None:
             for handler in logger.handlers:
@@ -58,8 +77,24 @@ class Sink:
                     record = record or self._record(event_dict, levelno, exc_info)
                     handler.handle(record)
             logger = logger.parent if logger.propagate else None
-        if not found and logging.lastResort is not None and levelno >= logging.lastResort.level:
-            logging.lastResort.handle(record or self._record(event_dict, levelno, exc_info))
+        if found:
+            return
+        if logging.lastResort is not None:
+            if levelno >= logging.lastResort.level:
+                logging.lastResort.handle(record or self._record(event_dict, levelno, exc_info))
+        elif logging.raiseExceptions and not self._stdlib.manager.emittedNoHandlerWarning:
+            sys.stderr.write(f"No handlers could be found for logger \"{self.name}\"\n")
+            self._stdlib.manager.emittedNoHandlerWarning = True
+
+    def _with_added(self, event_dict: dict[str, Any], record: logging.LogRecord,
+                    before: int) -> dict[str, Any]:
+        """The event with the attributes a logger filter added to its record, as fields."""
+        added = dict(list(record.__dict__.items())[before:])
+        ed: Any = {**event_dict, "_kw": added}
+        for proc in processors._chain:
+            ed = proc(self, "", ed)
+        record._oxlog_event = ed
+        return ed  # type: ignore[no-any-return]
 
     def _record(self, event_dict: dict[str, Any], levelno: int, exc_info: Any) -> logging.LogRecord:
         message = event_dict.get(processors.options.message_key, "")

@@ -17,8 +17,9 @@ changes: ``os.path.basename``/``splitext`` of the caller's file (cached per path
 here), ``os.getpid()`` (a system call; cached, renewed after ``fork`` — so a
 patched ``os.getpid`` is not seen, unlike a patched ``time.time``), an ABC
 ``isinstance`` check on every first argument. The fast path is taken only on a
-CPython whose ``LogRecord.__init__`` is the one mirrored here (its code object is
-compared once, at import, and the function itself on every call); anywhere else, or
+CPython whose ``LogRecord.__init__`` is one mirrored here — 3.10 to 3.13, each
+compared by its code object once, at import, and the function itself on every call
+(3.12 adds ``taskName``, 3.13 a nanosecond clock); anywhere else, or
 when ``logging.logThreads``, ``logMultiprocessing`` or ``logProcesses`` is off,
 records come from the factory as before. ``tests/test_records.py`` compares both ways attribute by attribute.
 """
@@ -46,25 +47,24 @@ _FILE_NAMES_MAX = 4096
 
 
 def _mirrors_stdlib() -> bool:
-    """Whether this interpreter's ``LogRecord.__init__`` is the one :func:`new_record` copies.
+    """Whether this interpreter's ``LogRecord.__init__`` is one that :func:`new_record` copies.
 
-    The names and constants of its code are those of CPython 3.11 (3.12 adds
-    ``taskName``, 3.13 takes the time in nanoseconds): anything else, including a
-    patched ``__init__``, keeps the stdlib's own construction.
+    Its code's names, constants and arguments are compared with those of the CPython
+    release the copy was made from (:data:`_MIRRORED`): a changed patch release, another
+    implementation or a patched ``__init__`` keeps the stdlib's own construction, and
+    ``tests/test_records.py`` fails on that interpreter until the copy is brought up to date.
     """
     code = _LogRecord.__init__.__code__
+    mirrored = _MIRRORED.get(sys.version_info[:2])
     return (
         sys.implementation.name == "cpython"
-        and code.co_names == _MIRRORED_NAMES
-        and code.co_consts[1:] == _MIRRORED_CONSTS
-        and code.co_varnames[:code.co_argcount] == _MIRRORED_ARGS
+        and mirrored is not None
+        and (code.co_names, code.co_consts[1:], code.co_varnames[:code.co_argcount]) == mirrored
     )
 
 
-_MIRRORED_ARGS = ("self", "name", "level", "pathname", "lineno", "msg", "args", "exc_info", "func", "sinfo")
-#: After the docstring: ``+ 0.0`` is the msecs rounding of gh-89047.
-_MIRRORED_CONSTS = (1, 0, "Unknown module", None, 1000, 0.0, "MainProcess", "multiprocessing", "getpid")
-_MIRRORED_NAMES = (
+_ARGS = ("self", "name", "level", "pathname", "lineno", "msg", "args", "exc_info", "func", "sinfo")
+_NAMES_311 = (
     "time", "name", "msg", "len", "isinstance", "collections", "abc", "Mapping", "args",
     "getLevelName", "levelname", "levelno", "pathname", "os", "path", "basename", "filename",
     "splitext", "module", "TypeError", "ValueError", "AttributeError", "exc_info", "exc_text",
@@ -73,12 +73,62 @@ _MIRRORED_NAMES = (
     "threadName", "logMultiprocessing", "processName", "sys", "modules", "get",
     "current_process", "Exception", "logProcesses", "hasattr", "getpid", "process",
 )
+#: After the docstring: ``+ 0.0`` is the msecs rounding of gh-89047.
+_CONSTS_311 = (1, 0, "Unknown module", None, 1000, 0.0, "MainProcess", "multiprocessing", "getpid")
+_TASK_NAMES = ("taskName", "logAsyncioTasks", "current_task", "get_name")
+#: 3.13 takes the time in nanoseconds (``time_ns``; ``msecs`` before ``int``).
+_NAMES_313 = (
+    "time", "time_ns", *_NAMES_311[1:28], "msecs", "int", *_NAMES_311[30:], *_TASK_NAMES,
+)
+_CONSTS_313 = (1, 0, "Unknown module", None, 1000000000.0, 1000000000, 1000000, 0.0, 999.0, 1000000.0,
+               "MainProcess", "multiprocessing", "getpid", "asyncio")
+#: Python -> (names, constants after the docstring, arguments) of the ``LogRecord.__init__``
+#: that :func:`new_record` mirrors: 3.10.13 and 3.11.7 (the same code), 3.12.1 (adds
+#: ``taskName``), 3.13.0 (nanosecond clock).
+_MIRRORED: dict[tuple[int, int], tuple[tuple[str, ...], tuple[object, ...], tuple[str, ...]]] = {
+    (3, 10): (_NAMES_311, _CONSTS_311, _ARGS),
+    (3, 11): (_NAMES_311, _CONSTS_311, _ARGS),
+    (3, 12): ((*_NAMES_311, *_TASK_NAMES), (*_CONSTS_311, "asyncio"), _ARGS),
+    (3, 13): (_NAMES_313, _CONSTS_313, _ARGS),
+}
+#: Which variant of the code runs here; checked per call, a constant per interpreter.
+_NS_CLOCK = sys.version_info >= (3, 13)
+_HAS_TASK_NAME = sys.version_info >= (3, 12)
+#: asyncio's own ``current_task`` and ``_get_running_loop``, once asyncio is imported:
+#: with no running loop the stdlib's call raises and is caught (taskName stays None);
+#: asking for the loop first gives the same answer without the exception.
+_asyncio_probe: tuple[Any, Any] | None = None
+
+
+def _task_name(asyncio: Any) -> str | None:
+    """``asyncio.current_task().get_name()`` or None, as ``LogRecord.__init__`` (3.12+) finds it."""
+    global _asyncio_probe
+    probe = _asyncio_probe
+    if probe is None:
+        probe = _asyncio_probe = (asyncio.current_task, asyncio.events._get_running_loop)
+    if asyncio.current_task is probe[0] and probe[1]() is None:
+        return None  # current_task() would raise "no running event loop"
+    try:
+        return asyncio.current_task().get_name()  # type: ignore[no-any-return]
+    except Exception:
+        return None
 
 
 def new_record(name: str, level: int, pathname: str, lineno: int, msg: object, args: Any,
                exc_info: Any, func: str | None = None, sinfo: str | None = None) -> logging.LogRecord:
     """A ``LogRecord`` equal to ``logging.LogRecord(...)``, built without its repeated work."""
-    ct = time.time()  # looked up per call, as the stdlib does: mock.patch applies
+    # The clock is looked up per call, as the stdlib does: mock.patch applies.
+    if _NS_CLOCK:
+        ns = time.time_ns()
+        ct = ns / 1e9
+        msecs = (ns % 1_000_000_000) // 1_000_000 + 0.0
+        if msecs == 999.0 and int(ct) != ns // 1_000_000_000:
+            msecs = 0.0  # the ns -> s conversion rounded up
+        relative = (ns - logging._startTime) / 1e6  # type: ignore[attr-defined]
+    else:
+        ct = time.time()
+        msecs = int((ct - int(ct)) * 1000) + 0.0
+        relative = (ct - logging._startTime) * 1000  # type: ignore[attr-defined]
     if args and len(args) == 1:
         first = args[0]
         if (type(first) is dict or (type(first) is not str and isinstance(first, Mapping))) and first:
@@ -119,12 +169,19 @@ def new_record(name: str, level: int, pathname: str, lineno: int, msg: object, a
     rv.lineno = lineno
     rv.funcName = func  # type: ignore[assignment]
     rv.created = ct
-    rv.msecs = int((ct - int(ct)) * 1000) + 0.0
-    rv.relativeCreated = (ct - logging._startTime) * 1000  # type: ignore[attr-defined]
+    rv.msecs = msecs
+    rv.relativeCreated = relative
     rv.thread = threading.get_ident()
     rv.threadName = threading.current_thread().name
     rv.processName = process_name
     rv.process = processors.PID
+    if _HAS_TASK_NAME:
+        task_name = None
+        if logging.logAsyncioTasks:  # type: ignore[attr-defined]
+            asyncio = _modules.get("asyncio")
+            if asyncio:
+                task_name = _task_name(asyncio)
+        rv.taskName = task_name
     return rv
 
 

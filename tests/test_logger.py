@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,72 @@ def test_tracebacks_never_carry_frame_locals(tmp_path: Path) -> None:
         logging.config.dictConfig({"version": 1, "disable_existing_loggers": False,
                                    "root": {"handlers": [], "level": "WARNING"}})
         structlog.reset_defaults()
+
+
+class _TagShop(logging.Filter):
+    """A logger filter as applications write them: drops one message, tags the rest."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "healthcheck" in record.getMessage():
+            return False
+        record.tenant = "acme"  # type: ignore[attr-defined]
+        record.api_token = "s3cret"  # type: ignore[attr-defined]
+        return True
+
+
+def test_a_logger_filter_applies_to_structlog_and_plain_calls_alike(logs: Any) -> None:
+    """``Logger.handle`` runs the logger's own filters before any handler: for both kinds
+    of call, a dropped record is dropped and the attributes a filter adds are fields
+    (redacted like any other)."""
+    shop = logging.getLogger("shop")
+    shop.addFilter(_TagShop())
+    try:
+        structlog.get_logger("shop").info("healthcheck")
+        shop.info("healthcheck")
+        structlog.get_logger("shop").info("paid", order=1)
+        shop.info("paid %s", 2)
+    finally:
+        shop.filters.clear()
+    native, plain = logs()
+    assert (native["message"], native["order"], native["tenant"]) == ("paid", 1, "acme")
+    assert (plain["message"], plain["tenant"]) == ("paid 2", "acme")
+    assert native["api_token"] == plain["api_token"] == "[REDACTED]"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="filters return records since Python 3.12")
+def test_a_filter_that_returns_a_new_record_is_honoured(logs: Any) -> None:
+    """Python 3.12+: the record a logger or handler filter returns is the one emitted."""
+
+    def replace(record: logging.LogRecord) -> logging.LogRecord:
+        new = logging.makeLogRecord({**record.__dict__, "msg": "replaced", "args": None})
+        new.__dict__.pop("_oxlog_event", None)
+        return new
+
+    logging.getLogger("swap").addFilter(replace)
+    root_handler = logging.getLogger().handlers[0]
+    try:
+        structlog.get_logger("swap").info("original")
+        logging.getLogger("swap").info("original")
+        logging.getLogger("swap").filters.clear()
+        root_handler.addFilter(replace)
+        logging.getLogger("other").info("original")
+        assert root_handler.handle(logging.makeLogRecord({"msg": "x"})).getMessage() == "replaced"
+    finally:
+        logging.getLogger("swap").filters.clear()
+        root_handler.filters.clear()
+    assert [line["message"] for line in logs()] == ["replaced", "replaced", "replaced", "replaced"]
+
+
+def test_no_handler_anywhere_falls_back_to_the_last_resort(
+        logs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A logger that propagates nowhere and has no handler: the stdlib writes WARNING and
+    above to stderr through ``logging.lastResort``; a structlog call too."""
+    lonely = logging.getLogger("lonely")
+    lonely.propagate = False
+    try:
+        structlog.get_logger("lonely").warning("nobody_listens")
+        lonely.warning("nobody listens either")
+        structlog.get_logger("lonely").info("below_last_resort")
+    finally:
+        lonely.propagate = True
+    assert capsys.readouterr().err.splitlines() == ["nobody_listens", "nobody listens either"]

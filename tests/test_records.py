@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import inspect
 import json
 import logging
 import logging.config
@@ -9,6 +12,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,36 +53,49 @@ CASES: dict[str, tuple[Any, ...]] = {
 }
 
 
+#: A moment to build both records at: seconds and nanoseconds of the same instant.
+FROZEN_NS = 1_796_000_000_123_456_789
+
+
+def both(*args: Any, ns: int = FROZEN_NS) -> tuple[logging.LogRecord, logging.LogRecord]:
+    """The fast record and the stdlib's for *args*, both made at the instant *ns*."""
+    clock = (time.time, time.time_ns)
+    time.time, time.time_ns = (lambda: ns / 1e9), (lambda: ns)
+    try:
+        return records.new_record(*args), logging.LogRecord(*args)
+    finally:
+        time.time, time.time_ns = clock
+
+
 def assert_same_record(fast: logging.LogRecord, stdlib: logging.LogRecord) -> None:
-    """Every attribute equal (the timed ones consistent with ``created``), in the same order."""
-    fast_vars, stdlib_vars = vars(fast), vars(stdlib)
+    """Every attribute equal, timed ones included, in the same order."""
     assert type(fast) is logging.LogRecord
-    assert list(fast_vars) == list(stdlib_vars)
-    assert {k: v for k, v in fast_vars.items() if k not in TIMED} == {
-        k: v for k, v in stdlib_vars.items() if k not in TIMED}
-    created = fast.created
-    assert abs(created - stdlib.created) < 5
-    assert fast.msecs == int((created - int(created)) * 1000) + 0.0
-    assert fast.relativeCreated == (created - logging._startTime) * 1000  # type: ignore[attr-defined]
+    assert list(vars(fast).items()) == list(vars(stdlib).items())
     assert fast.getMessage() == stdlib.getMessage()
 
 
 @pytest.mark.parametrize("args", CASES.values(), ids=CASES.keys())
 def test_new_record_equals_the_stdlib_record(args: tuple[Any, ...]) -> None:
-    assert_same_record(records.new_record(*args), logging.LogRecord(*args))
+    assert_same_record(*both(*args))
+
+
+@pytest.mark.parametrize("ns", [
+    1_677_903_920_999_999_900,  # 3.13: the float of this rounds up to the next second
+    1_677_903_920_999_000_000, 1_677_903_921_000_000_000, 1_677_903_920_000_999_999, 0,
+])
+def test_the_timed_attributes_equal_the_stdlibs_at_the_edges_of_a_second(ns: int) -> None:
+    assert_same_record(*both("app", logging.INFO, "/srv/a.py", 1, "m", (), None, ns=ns))
 
 
 def test_equal_paths_of_other_types_do_not_share_a_cache_entry() -> None:
     """1 == True == 1.0: the cache of file names must not answer one for the other."""
     for path in (1, True, 1.0):
-        args = ("app", logging.INFO, path, 1, "m", (), None, None, None)
-        assert_same_record(records.new_record(*args), logging.LogRecord(*args))
+        assert_same_record(*both("app", logging.INFO, path, 1, "m", (), None, None, None))
 
 
 def test_a_patched_clock_is_read_as_the_stdlib_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    import time
-
     monkeypatch.setattr(time, "time", lambda: 1000.25)
+    monkeypatch.setattr(time, "time_ns", lambda: 1000_250_000_000)
     args = ("app", logging.INFO, "/srv/a.py", 1, "m", (), None, None, None)
     fast, stdlib = records.new_record(*args), logging.LogRecord(*args)
     assert fast.created == stdlib.created == 1000.25 and fast.msecs == stdlib.msecs == 250.0
@@ -89,9 +106,7 @@ def test_a_level_named_later_and_the_thread_name_are_read_at_each_call() -> None
     try:
         args = ("app", 27, "/srv/a.py", 1, "m", (), None, None, None)
         results: list[tuple[logging.LogRecord, logging.LogRecord]] = []
-        thread = threading.Thread(
-            target=lambda: results.append((records.new_record(*args), logging.LogRecord(*args))),
-            name="worker-7")
+        thread = threading.Thread(target=lambda: results.append(both(*args)), name="worker-7")
         thread.start()
         thread.join()
         (fast, stdlib), = results
@@ -120,10 +135,49 @@ def test_a_forked_child_writes_its_own_pid_and_process_name() -> None:
     assert process != os.getpid()
 
 
-def test_the_fast_construction_is_taken_on_the_interpreter_it_mirrors() -> None:
-    """If CPython 3.11 stopped matching, the records would silently cost 3x again."""
-    expected = sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
-    assert records.FAST is expected
+#: The source of ``LogRecord.__init__`` each mirror was written from (CPython 3.10.13 and
+#: 3.11.7 have the same; 3.12.1 adds taskName; 3.13.0 takes the time in nanoseconds).
+MIRRORED_SOURCE_SHA256 = {
+    (3, 10): "5169fce4bb27efc9c2364d8b1959b965d1b29342a3274fdb839331b370c7e935",
+    (3, 11): "5169fce4bb27efc9c2364d8b1959b965d1b29342a3274fdb839331b370c7e935",
+    (3, 12): "87ef15a6344bc8d0079993d9dc20ba807be9a035208bae0cebb4c1532b13fc7a",
+    (3, 13): "5e260f82c1afb115c456167a0e1958e1fcaa595644e33730743420456191f6f5",
+}
+SUPPORTED = sys.implementation.name == "cpython" and sys.version_info[:2] in MIRRORED_SOURCE_SHA256
+
+
+@pytest.mark.skipif(not SUPPORTED, reason="oxlog mirrors CPython 3.10-3.13 only")
+def test_the_fast_construction_is_taken_on_every_supported_python() -> None:
+    """If this interpreter stopped matching, its records would silently cost 3x again."""
+    assert records.FAST is True
+
+
+@pytest.mark.skipif(not SUPPORTED, reason="oxlog mirrors CPython 3.10-3.13 only")
+def test_the_stdlib_source_is_the_one_the_mirror_was_written_from() -> None:
+    """A patch release that changes ``LogRecord.__init__`` but not its names and constants
+    would pass the import-time check: its source says so here, line for line."""
+    source = inspect.getsource(logging.LogRecord.__init__)
+    assert hashlib.sha256(source.encode()).hexdigest() == MIRRORED_SOURCE_SHA256[sys.version_info[:2]]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="taskName is new in Python 3.12")
+@pytest.mark.parametrize("log_tasks", [True, False])
+def test_the_asyncio_task_name_is_the_stdlibs(monkeypatch: pytest.MonkeyPatch, log_tasks: bool) -> None:
+    monkeypatch.setattr(logging, "logAsyncioTasks", log_tasks)
+    args = ("app", logging.INFO, "/srv/a.py", 1, "m", (), None, None, None)
+
+    async def in_a_task() -> tuple[logging.LogRecord, logging.LogRecord]:
+        return both(*args)
+
+    async def main() -> tuple[logging.LogRecord, logging.LogRecord]:
+        return await asyncio.create_task(in_a_task(), name="fetch-7")
+
+    fast, stdlib = asyncio.run(main())
+    assert_same_record(fast, stdlib)
+    assert fast.taskName == ("fetch-7" if log_tasks else None)  # type: ignore[attr-defined]
+    outside = both(*args)  # no running loop: the stdlib's call raises and is caught
+    assert_same_record(*outside)
+    assert outside[0].taskName is None  # type: ignore[attr-defined]
 
 
 def test_a_patched_logrecord_init_turns_the_fast_construction_off(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from kombu import Connection
 
+from oxlog.demo.broker import Channel
+
 
 @pytest.fixture
 def connection(tmp_path: Path) -> Connection:
@@ -33,7 +35,7 @@ def test_a_message_is_put_whole_and_read_back(connection: Connection, tmp_path: 
 
 def test_a_message_still_being_written_is_not_read(connection: Connection, tmp_path: Path) -> None:
     # A message being written, as this transport names it until it is whole: never read.
-    (tmp_path / "queue" / ".0_partial.q2.msg.part").write_bytes(b"")
+    (tmp_path / "queue" / Channel.partial_name()).write_bytes(b"")
     queue = connection.SimpleQueue("q2")
     with pytest.raises(queue.Empty):
         queue.get(timeout=0.3)
