@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import structlog
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, SystemCheckError
 
 from oxlog import context
 from oxlog.correlation import new_correlation_id
@@ -49,6 +49,11 @@ def _wrap(execute: Any) -> Any:
         try:
             log_event(logger, "command_started", command=name)
             result = execute(self, *args, **options)
+        except SystemCheckError:
+            # Django prints the checks itself; their traceback would say it a second time.
+            log_event(logger, "command_failed", command=name, duration_ms=_ms(started),
+                      error="SystemCheckError: system checks failed")
+            raise
         except BaseException:
             log_event(logger, "command_failed", command=name, duration_ms=_ms(started),
                       exc_info=True)

@@ -68,6 +68,11 @@ DEFAULT_COMMANDS_EXCLUDE = (
     "celery",
 )
 
+#: Request headers an incoming correlation ID is read from, in order: oxlog's own,
+#: django-correlation-id's and most load balancers' (nginx, Heroku), and W3C Trace
+#: Context's ``traceparent`` (its trace-id is 32 lowercase hex, a canonical ID).
+DEFAULT_REQUEST_HEADERS = ("Correlation-ID", "X-Correlation-ID", "X-Request-ID", "traceparent")
+
 #: Levels of oxlog's own lifecycle events; ``OXLOG_EVENT_LEVELS`` overrides any of them.
 DEFAULT_EVENT_LEVELS: Mapping[str, str] = {
     "task_enqueued": "INFO",
@@ -111,6 +116,8 @@ class Settings:
     commands: bool = True
     commands_exclude: tuple[str, ...] = DEFAULT_COMMANDS_EXCLUDE
     max_value_length: int = 0
+    merge_logging: bool = True
+    request_headers: tuple[str, ...] = DEFAULT_REQUEST_HEADERS
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, *, django: bool = True) -> Settings:
@@ -305,6 +312,19 @@ def _non_negative_int(name: str, raw: Any, source: str) -> int:
     return value
 
 
+def _header_names(name: str, raw: Any, source: str) -> tuple[str, ...]:
+    parts = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(parts, (list, tuple)) or not all(isinstance(p, str) for p in parts):
+        raise _fail(name, raw, source, "use a list of header names, such as "
+                    "['Correlation-ID', 'X-Request-ID']")
+    names = tuple(p.strip() for p in parts if p.strip())
+    bad = [n for n in names if not n.replace("-", "").replace("_", "").isalnum() or not n.isascii()]
+    if bad or not names:
+        raise _fail(name, raw, source, "use header names of letters, digits and '-', "
+                    "such as 'X-Request-ID' (at least one)")
+    return names
+
+
 _PARSERS: dict[str, Callable[[str, Any, str], Any]] = {
     "dir": _path,
     "level": _level,
@@ -326,4 +346,6 @@ _PARSERS: dict[str, Callable[[str, Any, str], Any]] = {
     "commands": _bool,
     "commands_exclude": _names,
     "max_value_length": _non_negative_int,
+    "merge_logging": _bool,
+    "request_headers": _header_names,
 }

@@ -31,6 +31,11 @@ CONSOLE_FORMATTERS = {"console": "plain_console", "json": "json_formatter", "log
 PROPAGATING_LOGGERS = (
     "django",
     "django.server",
+    "gunicorn.error",
+    "gunicorn.access",
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
     "django.request",
     "django.security",
     "django.db.backends",
@@ -49,8 +54,22 @@ class _State:
 _state = _State()
 
 
-def build_logging_config(settings: Settings) -> dict[str, Any]:
-    """The ``dictConfig`` dict for *settings*: formatters, handlers, loggers, root."""
+#: Django's own ``mail_admins`` (``django.utils.log.DEFAULT_LOGGING``), kept on the
+#: ``django`` logger: Django installs it before ``LOGGING`` and a project without oxlog
+#: mails ``ADMINS`` for every ``django.request`` / ``django.security`` error through it.
+DJANGO_MAIL_ADMINS = {"level": "ERROR", "filters": ["require_debug_false"],
+                      "class": "django.utils.log.AdminEmailHandler"}
+#: The loggers of the servers oxlog joins: their access and error lines go through
+#: oxlog's outputs with the request's fields (``oxlog.filters.AccessLineFields``).
+SERVER_LOGGERS = ("django.server", "gunicorn.access", "uvicorn.access", "uvicorn.error")
+
+
+def build_logging_config(settings: Settings, *, django: bool = False) -> dict[str, Any]:
+    """The ``dictConfig`` dict for *settings*: formatters, handlers, loggers, root.
+
+    With *django*, Django's default ``mail_admins`` handler stays on the ``django``
+    logger, as it is in a project without oxlog.
+    """
     handlers: dict[str, Any] = {}
     if settings.console != "off":
         handlers["console"] = {
@@ -64,6 +83,14 @@ def build_logging_config(settings: Settings) -> dict[str, Any]:
         name, filename, formatter = files[fmt]
         handlers[name] = {"()": "oxlog.handlers.FileHandler",
                           "filename": str(settings.dir / filename), "formatter": formatter}
+    filters: dict[str, Any] = {"oxlog_celery_duplicates": {"()": "oxlog.filters.DropCeleryDuplicates"},
+                               "oxlog_task_context": {"()": "oxlog.filters.AddTaskContext"},
+                               "oxlog_access_fields": {"()": "oxlog.filters.AccessLineFields"}}
+    loggers = _loggers(settings)
+    if django:
+        filters["require_debug_false"] = {"()": "django.utils.log.RequireDebugFalse"}
+        handlers["mail_admins"] = dict(DJANGO_MAIL_ADMINS)
+        loggers["django"]["handlers"] = ["mail_admins"]
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -75,17 +102,19 @@ def build_logging_config(settings: Settings) -> dict[str, Any]:
             "plain_console": {"()": "oxlog.formatters.ConsoleFormatter",
                               "message_key": settings.message_key},
         },
-        "filters": {"oxlog_celery_duplicates": {"()": "oxlog.filters.DropCeleryDuplicates"},
-                    "oxlog_task_context": {"()": "oxlog.filters.AddTaskContext"}},
+        "filters": filters,
         "handlers": handlers,
-        "loggers": _loggers(settings),
-        "root": {"level": settings.level, "handlers": list(handlers)},
+        "loggers": loggers,
+        "root": {"level": settings.level,
+                 "handlers": [h for h in handlers if h != "mail_admins"]},
     }
 
 
 def _loggers(settings: Settings) -> dict[str, Any]:
     loggers: dict[str, Any] = {name: {"handlers": [], "propagate": True}
                                for name in PROPAGATING_LOGGERS}
+    for name in SERVER_LOGGERS:
+        loggers.setdefault(name, {"handlers": [], "propagate": True})["filters"] = ["oxlog_access_fields"]
     loggers["django_guid"] = {"level": "WARNING"}  # one INFO line per request otherwise
     if not settings.celery_plain_lines:
         # Every INFO line of celery.app.trace repeats one of oxlog's events ("succeeded
@@ -145,18 +174,138 @@ def configure(**overrides: Any) -> Settings:
 
 
 def configure_logging(logging_settings: Mapping[str, Any] | None) -> None:
-    """Django's ``LOGGING_CONFIG`` hook: apply ``settings.LOGGING`` with oxlog's settings."""
+    """Django's ``LOGGING_CONFIG`` hook: apply ``settings.LOGGING`` with oxlog's settings.
+
+    ``LOGGING`` as imported (or edited in place) is rebuilt from the final ``OXLOG_*``
+    settings with the edits replayed; an application's own ``LOGGING`` is merged with
+    oxlog's (:func:`merge_logging`) unless ``OXLOG_MERGE_LOGGING = False``. Either way
+    the application's own handlers get the workflow context as record attributes.
+    """
     settings = Settings.load()
     settings.check_dir()
     config = dict(logging_settings or {})
+    # Cold path, once per process: oxlog.settings imports this module at its top.
     from oxlog import settings as exported
 
-    if _derived_from_oxlog(config):
-        config = apply_user_changes(build_logging_config(settings), exported.BASELINE, config)
-    apply(settings, config)
+    if derived_from_oxlog(config):
+        config = apply_user_changes(build_logging_config(settings, django=True),
+                                    exported.BASELINE, config)
+    elif settings.merge_logging:
+        config = merge_logging(build_logging_config(settings, django=True), config)
+    apply(settings, with_context_filters(config))
+    _register_startup_checks(settings)
 
 
-def _derived_from_oxlog(config: Mapping[str, Any]) -> bool:
+def _register_startup_checks(settings: Settings) -> None:
+    """Register the system checks and the worker / beat start-up check, app or no app.
+
+    Here rather than in ``OxlogConfig.ready()`` so that a project that forgot
+    ``OXLOG_APPS`` hears about it (``manage.py check``, a worker's start).
+    """
+    # Cold path: checks.py and the Celery receivers import Django's check framework and
+    # Celery, which configure() (no Django) must not need.
+    from oxlog import checks  # noqa: F401 - registering is the import
+
+    if settings.celery:
+        try:
+            from oxlog.celery.signals import connect_startup
+        except ImportError:  # pragma: no cover - Celery is a dependency
+            return
+        connect_startup()
+
+
+def merge_logging(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
+    """An application's own ``LOGGING`` (*theirs*) with oxlog's (*ours*) added to it.
+
+    Everything the application wrote is kept as written: its formatters, filters,
+    handlers, logger levels, ``propagate`` and ``disable_existing_loggers``. oxlog
+    adds its formatters, filters and handlers (renamed ``oxlog_NAME`` where the
+    application uses the name for something else), puts its handlers on the root
+    logger next to the application's, and on every logger that does not propagate,
+    so every record reaches oxlog's outputs exactly once. When the application's
+    root already writes to the console, oxlog's console handler is left out: one
+    line per record on the terminal, in the application's format.
+    """
+    out: dict[str, Any] = copy.deepcopy(dict(theirs))
+    out.setdefault("version", 1)
+    renamed: dict[tuple[str, str], str] = {}
+    for section in ("formatters", "filters", "handlers"):
+        merged = dict(out.get(section) or {})
+        for name, spec in ours.get(section, {}).items():
+            new = name
+            while new in merged and merged[new] != spec:
+                new = "oxlog_" + new
+            renamed[(section, name)] = new
+            merged[new] = copy.deepcopy(spec)
+        out[section] = merged
+    for name in ours.get("handlers", {}):
+        spec = out["handlers"][renamed[("handlers", name)]]
+        if "formatter" in spec:
+            spec["formatter"] = renamed[("formatters", spec["formatter"])]
+        spec["filters"] = [renamed[("filters", f)] for f in spec.get("filters", [])]
+    root = dict(out.get("root") or {})
+    root_handlers = list(root.get("handlers") or [])
+    console_taken = any(_is_console(out["handlers"].get(h)) for h in root_handlers)
+    ours_on_root = [renamed[("handlers", h)] for h in ours["root"]["handlers"]
+                    if not (h == "console" and console_taken)]
+    root["handlers"] = root_handlers + [h for h in ours_on_root if h not in root_handlers]
+    root.setdefault("level", ours["root"]["level"])
+    out["root"] = root
+    loggers: dict[str, Any] = {}
+    for name, spec in ours.get("loggers", {}).items():
+        spec = copy.deepcopy(spec)
+        spec["handlers"] = [renamed[("handlers", h)] for h in spec.get("handlers", [])]
+        if "filters" in spec:
+            spec["filters"] = [renamed[("filters", f)] for f in spec["filters"]]
+        loggers[name] = spec
+    for name, spec in (theirs.get("loggers") or {}).items():
+        spec = copy.deepcopy(dict(spec))
+        if not spec.get("propagate", True):
+            handlers = list(spec.get("handlers") or [])
+            spec["handlers"] = handlers + [h for h in ours_on_root if h not in handlers]
+        loggers[name] = spec
+    out["loggers"] = loggers
+    return out
+
+
+#: Handler classes that write to the terminal when no stream or file is given.
+_CONSOLE_CLASSES = ("logging.StreamHandler", "colorlog.StreamHandler", "rich.logging.RichHandler")
+
+
+def _is_console(spec: Any) -> bool:
+    if not isinstance(spec, Mapping):
+        return False
+    cls = spec.get("class") or spec.get("()")
+    stream = spec.get("stream", "ext://sys.stderr")
+    return cls in _CONSOLE_CLASSES and stream in ("ext://sys.stderr", "ext://sys.stdout")
+
+
+def with_context_filters(config: Mapping[str, Any]) -> dict[str, Any]:
+    """*config* with oxlog's context filter first on every handler that is not oxlog's.
+
+    The filter (:class:`oxlog.filters.AddWorkflowContext`) gives the application's own
+    formatters the workflow context as record attributes (``%(correlation_id)s``,
+    python-json-logger's fields); oxlog's handlers have it already.
+    """
+    out = dict(config)
+    handlers = {name: dict(spec) if isinstance(spec, Mapping) else spec
+                for name, spec in (out.get("handlers") or {}).items()}
+    if not handlers:
+        return out
+    filters = dict(out.get("filters") or {})
+    filters.setdefault("oxlog_workflow_context", {"()": "oxlog.filters.AddWorkflowContext"})
+    out["filters"] = filters
+    for spec in handlers.values():
+        if not isinstance(spec, dict) or str(spec.get("()", "")).startswith("oxlog.handlers."):
+            continue
+        existing = list(spec.get("filters") or [])
+        if "oxlog_workflow_context" not in existing:
+            spec["filters"] = ["oxlog_workflow_context", *existing]
+    out["handlers"] = handlers
+    return out
+
+
+def derived_from_oxlog(config: Mapping[str, Any]) -> bool:
     formatter = config.get("formatters", {}).get("json_formatter", {})
     return isinstance(formatter, Mapping) and formatter.get("()") == "oxlog.formatters.JSONFormatter"
 

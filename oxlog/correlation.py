@@ -49,6 +49,32 @@ def is_valid(value: object) -> bool:
 _HEX = "0123456789abcdefABCDEF"
 
 
+def from_traceparent(value: object) -> str | None:
+    """The trace-id of a W3C ``traceparent`` header, or ``None`` if it is not one.
+
+    ``VERSION-TRACEID-PARENTID-FLAGS``: 2, 32, 16 and 2 lowercase hex digits, version
+    not ``ff``, neither ID all zeros (W3C Trace Context, level 1). A later version may
+    append fields after the flags; they are ignored, as the specification asks.
+    """
+    if not isinstance(value, str) or len(value) < 55 or len(value) > 512:
+        return None
+    parts = value.strip().split("-")
+    if len(parts) < 4:
+        return None
+    version, trace_id, parent_id, flags = parts[:4]
+    if version == "00" and len(parts) != 4:
+        return None
+    for part, size in ((version, 2), (trace_id, 32), (parent_id, 16), (flags, 2)):
+        if len(part) != size or part.strip(_LOWER_HEX):
+            return None
+    if version == "ff" or not trace_id.strip("0") or not parent_id.strip("0"):
+        return None
+    return trace_id
+
+
+_LOWER_HEX = "0123456789abcdef"
+
+
 def rejection_reason(value: object) -> str:
     """A fixed, value-free reason why *value* was refused (safe to log)."""
     if not isinstance(value, str):

@@ -1,11 +1,15 @@
 """The correlation-ID guard that runs before django-guid's middleware.
 
-django-guid's own check (``uuid.UUID(value, version=4)``) accepts braces,
-``urn:uuid:``, fullwidth digits and more, and keeps the string as sent. This
-middleware replaces a ``Correlation-ID`` header that is not in a canonical shape
-(:mod:`oxlog.correlation`) by a fresh ID before django-guid reads it: the raw value
-is never logged, bound or echoed, and no header value can cause an error. The
-rejection is logged once per request, with the value's length and a fixed reason.
+django-guid reads one header (``Correlation-ID``) and its own check
+(``uuid.UUID(value, version=4)``) accepts braces, ``urn:uuid:``, fullwidth digits
+and more, keeping the string as sent. This middleware reads the headers of
+``OXLOG_REQUEST_HEADERS`` in order (by default ``Correlation-ID``,
+``X-Correlation-ID``, ``X-Request-ID`` and W3C ``traceparent``, whose trace-id is
+used), takes the first value in a canonical shape (:mod:`oxlog.correlation`) and
+hands it to django-guid under its header; a value that is refused is replaced by a
+fresh ID: the raw value is never logged, bound or echoed, and no header value can
+cause an error. Each refusal is logged once, with the header's name, the value's
+length and a fixed reason.
 """
 
 from __future__ import annotations
@@ -17,20 +21,26 @@ import structlog
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
 from oxlog import correlation
+from oxlog.configuration import current_settings
 from oxlog.context import bound
 from oxlog.events import log_event
 
 logger = structlog.get_logger("oxlog.middleware")
 
 
+def _meta_key(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
 def _header_meta_key() -> str:
+    """The ``request.META`` key of django-guid's header."""
     try:
         from django_guid.config import settings as guid_settings
 
         name = str(guid_settings.guid_header_name)
     except Exception:
         name = "Correlation-ID"
-    return "HTTP_" + name.upper().replace("-", "_")
+    return _meta_key(name)
 
 
 class CorrelationIdGuard:
@@ -42,6 +52,8 @@ class CorrelationIdGuard:
     def __init__(self, get_response: Callable[[Any], Any]) -> None:
         self.get_response = get_response
         self.meta_key = _header_meta_key()
+        self.sources = [(name, _meta_key(name), name.lower() == "traceparent")
+                        for name in current_settings().request_headers]
         self._async = iscoroutinefunction(get_response)
         if self._async:
             markcoroutinefunction(self)
@@ -58,13 +70,33 @@ class CorrelationIdGuard:
         return await response
 
     def check(self, request: Any) -> None:
-        """Remove the header from *request* when its value is not canonical."""
-        value = request.META.get(self.meta_key)
-        if value is None or correlation.is_valid(value):
+        """Give django-guid the first canonical ID of the configured headers, or none."""
+        meta = request.META
+        chosen: str | None = None
+        refused: list[tuple[str, Any, str]] = []
+        for name, key, is_traceparent in self.sources:
+            raw = meta.get(key)
+            if raw is None:
+                continue
+            value = correlation.from_traceparent(raw) if is_traceparent else raw
+            if value is not None and correlation.is_valid(value):
+                chosen = value
+                break
+            reason = "not a W3C traceparent" if is_traceparent else correlation.rejection_reason(raw)
+            refused.append((name, raw, reason))
+        if chosen is None and not refused and self.meta_key not in meta:
+            return  # no ID sent: django-guid makes one
+        if chosen is None and refused:
+            chosen = correlation.new_correlation_id()
+        if chosen is None:
+            meta.pop(self.meta_key, None)  # sent under a header that is not configured
+        elif meta.get(self.meta_key) != chosen:
+            meta[self.meta_key] = chosen
+        else:
             return
-        fresh = correlation.new_correlation_id()
-        request.META[self.meta_key] = fresh
         request.__dict__.pop("headers", None)  # HttpRequest.headers is cached
-        with bound(correlation_id=fresh):
-            log_event(logger, "correlation_id_rejected", source="http_header",
-                      length=len(value), reason=correlation.rejection_reason(value))
+        if refused:
+            with bound(correlation_id=chosen):
+                for name, raw, reason in refused:
+                    log_event(logger, "correlation_id_rejected", source="http_header",
+                              header=name, length=len(raw), reason=reason)

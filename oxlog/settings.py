@@ -9,23 +9,28 @@ Exports only UPPER_CASE settings (see ``__all__``)::
 ``LOGGING`` here is built from the environment and the defaults; Django hands it to
 ``LOGGING_CONFIG`` (:func:`oxlog.configure_logging`) once ``settings.py`` has run,
 which rebuilds it from the final ``OXLOG_*`` settings and keeps whatever
-``settings.py`` changed in it. Importing this module configures nothing.
+``settings.py`` changed in it, or merges oxlog's into the ``LOGGING`` the
+application wrote itself, before or after the import. Importing this module
+configures nothing.
 """
 
 from __future__ import annotations
 
 import copy
+import os
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 from oxlog.conf import Settings
-from oxlog.configuration import build_logging_config
+from oxlog.configuration import build_logging_config, derived_from_oxlog, merge_logging
 
 __all__ = [
     "DJANGO_GUID",
     "DJANGO_STRUCTLOG_CELERY_ENABLED",
     "DJANGO_STRUCTLOG_COMMAND_LOGGING_ENABLED",
     "DJANGO_STRUCTLOG_IP_LOGGING_ENABLED",
-    "LOGGING",
+    "LOGGING",  # noqa: F822 - module __getattr__
     "LOGGING_CONFIG",
     "OXLOG_APPS",
     "OXLOG_MIDDLEWARE",
@@ -44,10 +49,30 @@ OXLOG_MIDDLEWARE = [
 
 LOGGING_CONFIG = "oxlog.configure_logging"
 
-LOGGING: dict[str, Any] = build_logging_config(Settings.load(django=False))
+_LOGGING: dict[str, Any] = build_logging_config(Settings.load(django=False), django=True)
 
 #: What ``LOGGING`` was at import, to tell ``settings.py``'s edits from oxlog's defaults.
-BASELINE: dict[str, Any] = copy.deepcopy(LOGGING)
+BASELINE: dict[str, Any] = copy.deepcopy(_LOGGING)
+
+
+def __getattr__(name: str) -> Any:
+    """``LOGGING``, made for the module that imports it.
+
+    A ``settings.py`` that defined its own ``LOGGING`` *before* ``from oxlog.settings
+    import *`` would lose it to the star import without a word; instead, the
+    ``LOGGING`` it imports is its own merged with oxlog's (the merge of
+    :func:`oxlog.configuration.merge_logging`), unless it set
+    ``OXLOG_MERGE_LOGGING = False`` (there or in the environment).
+    """
+    if name != "LOGGING":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    importer = sys._getframe(1).f_globals
+    prior = importer.get("LOGGING") if importer.get("__name__") != __name__ else None
+    if isinstance(prior, Mapping) and prior and not derived_from_oxlog(prior):
+        merge = importer.get("OXLOG_MERGE_LOGGING", os.environ.get("OXLOG_MERGE_LOGGING", True))
+        if Settings.load({"merge_logging": merge}, django=False).merge_logging:
+            return merge_logging(_LOGGING, prior)
+    return copy.deepcopy(_LOGGING)
 
 # django-guid: oxlog carries the correlation ID into Celery itself (real task IDs,
 # validated on the worker, restored exactly after eager tasks), so django-guid's

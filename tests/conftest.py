@@ -218,3 +218,19 @@ def workers(tmp_path: Path) -> Iterator[Workers]:
     pool = Workers(tmp_path, tmp_path / "logs")
     yield pool
     pool.stop()
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[str]:
+    """A fresh PostgreSQL database on 127.0.0.1:5432 (trust auth), dropped afterwards."""
+    require_service("PostgreSQL", 5432)
+    import psycopg
+
+    name = f"oxlog_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres",
+                         autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield name
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres",
+                         autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

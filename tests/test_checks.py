@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, read_json
 
 BASE = """
 from oxlog.settings import *
@@ -23,7 +23,8 @@ CASES = {
     "oxlog.E003": ("INSTALLED_APPS = ['django_guid', 'oxlog']", "'django_structlog' is not in"),
     "oxlog.E004": ("MIDDLEWARE = OXLOG_MIDDLEWARE[1:]", "'oxlog.middleware.CorrelationIdGuard' is not"),
     "oxlog.E005": ("MIDDLEWARE = list(reversed(OXLOG_MIDDLEWARE))", "out of order"),
-    "oxlog.W001": ("LOGGING = {'version': 1, 'root': {'handlers': []}}", "none of oxlog's handlers"),
+    "oxlog.W001": ("LOGGING = {'version': 1, 'root': {'handlers': []}}\nOXLOG_MERGE_LOGGING = False",
+                   "none of oxlog's handlers"),
     "oxlog.W002": ("LOGGING_CONFIG = 'logging.config.dictConfig'", "LOGGING_CONFIG is not"),
     "oxlog.W003": ("DJANGO_STRUCTLOG_CELERY_ENABLED = True", "task_enqueued twice"),
     "oxlog.W004": ("from django_guid.integrations import CeleryIntegration\n"
@@ -72,3 +73,36 @@ def test_bad_oxlog_value_in_settings_stops_startup_with_the_message(run_python: 
     assert run.proc.returncode == 1
     assert ("OXLOG_JSON_SCHEMA='gelf' (from the Django settings) is not valid: "
             "use one of 'oxlog', 'ecs'.") in run.stderr
+
+
+MANAGE_CHECK = """
+from django.core.management import execute_from_command_line
+execute_from_command_line(["manage.py", "check"])
+"""
+
+
+def test_a_project_without_the_oxlog_app_hears_it_from_manage_py_check(run_python: Any,
+                                                                       tmp_path: Path) -> None:
+    """The checks are registered by LOGGING_CONFIG, so the missing app itself is reported."""
+    (tmp_path / "check_settings.py").write_text(
+        BASE + "INSTALLED_APPS = ['django_guid', 'django_structlog', 'django.contrib.contenttypes']\n")
+    env = {"PYTHONPATH": f"{tmp_path}:{ROOT}", "DJANGO_SETTINGS_MODULE": "check_settings"}
+    run = run_python(MANAGE_CHECK, settings=None, env=env, check=False)
+    output = run.stdout + run.stderr
+    assert run.proc.returncode == 1
+    assert output.count("oxlog.E003") == 1 and "'oxlog' is not in INSTALLED_APPS" in output
+
+
+def test_a_missing_middleware_is_reported_once_and_without_a_traceback(run_python: Any,
+                                                                       tmp_path: Path) -> None:
+    """``manage.py check`` says E004 once; oxlog's command_failed adds no traceback."""
+    (tmp_path / "check_settings.py").write_text(BASE + "MIDDLEWARE = OXLOG_MIDDLEWARE[1:]\n")
+    env = {"PYTHONPATH": f"{tmp_path}:{ROOT}", "DJANGO_SETTINGS_MODULE": "check_settings",
+           "OXLOG_DIR": str(tmp_path / "logs")}
+    run = run_python(MANAGE_CHECK, settings=None, env=env, check=False)
+    output = run.stdout + run.stderr
+    assert run.proc.returncode == 1
+    assert output.count("oxlog.E004") == 1 and "Traceback" not in output
+    failed = [r for r in read_json(tmp_path / "logs" / "json.log") if r["message"] == "command_failed"]
+    assert len(failed) == 1 and "exception" not in failed[0]
+    assert failed[0]["error"].startswith("SystemCheckError")

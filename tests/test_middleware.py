@@ -79,3 +79,81 @@ def test_log_volume_does_not_grow_with_the_header(answered: Any) -> None:
         cid = answers[values.index(HOSTILE[name])][1]
         sizes[name] = sum(len(json.dumps(r)) for r in run.json() if r.get("correlation_id") == cid)
     assert sizes["hyphens"] <= sizes["short"] + 100
+
+
+# --- the headers that exist: read in order -------------------------------------------
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+OTHER = "0af7651916cd43dd8448eb211c80319c"
+HEADERS_SCRIPT = """
+import django, json
+django.setup()
+from django.test import Client
+client = Client()
+out = []
+for headers in json.load(open("headers.json")):
+    r = client.get("/ok/", headers=headers)
+    out.append(r.headers.get("Correlation-ID"))
+print(json.dumps(out))
+"""
+CASES: list[tuple[dict[str, str], str | None]] = [
+    ({"X-Correlation-ID": OTHER}, OTHER),
+    ({"X-Request-ID": OTHER}, OTHER),
+    ({"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}, TRACE_ID),
+    ({"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01", "X-Request-ID": OTHER}, OTHER),
+    ({"Correlation-ID": OTHER, "traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}, OTHER),
+    # A refused value is logged and the next header is read.
+    ({"Correlation-ID": "{braces}", "X-Request-ID": OTHER}, OTHER),
+    ({"traceparent": f"00-{'0' * 32}-00f067aa0ba902b7-01"}, None),  # all-zero trace-id
+    ({"traceparent": f"ff-{TRACE_ID}-00f067aa0ba902b7-01"}, None),  # version ff
+    ({"traceparent": f"00-{TRACE_ID.upper()}-00f067aa0ba902b7-01"}, None),  # uppercase
+]
+
+
+def _served_with_headers(run_python: Any, tmp_path: Any, env: dict[str, str] | None = None) -> Any:
+    (tmp_path / "headers.json").write_text(json.dumps([headers for headers, _ in CASES]))
+    run = run_python(HEADERS_SCRIPT, env=env)
+    return json.loads(run.stdout.splitlines()[-1]), run
+
+
+def test_the_ids_of_the_headers_that_exist_are_used_in_order(run_python: Any, tmp_path: Any) -> None:
+    """Correlation-ID, X-Correlation-ID, X-Request-ID, then traceparent's trace-id."""
+    echoed, run = _served_with_headers(run_python, tmp_path)
+    records = run.json()
+    for (headers, expected), answer in zip(CASES, echoed, strict=True):
+        if expected is None:
+            assert answer not in (TRACE_ID, TRACE_ID.upper()) and len(answer) == 32, headers
+        else:
+            assert answer == expected, headers
+        viewed = [r for r in records if r["message"] == "order_viewed"
+                  and r.get("correlation_id") == answer]
+        assert len(viewed) == echoed.count(answer), headers
+
+
+def test_a_refused_header_says_which_one_and_why(run_python: Any, tmp_path: Any) -> None:
+    """One correlation_id_rejected per refused header, naming it, never with the value."""
+    echoed, run = _served_with_headers(run_python, tmp_path)
+    rejected = [r for r in run.json() if r["message"] == "correlation_id_rejected"]
+    assert [(r["header"], r["correlation_id"]) for r in rejected] == [
+        ("Correlation-ID", echoed[5]), ("traceparent", echoed[6]), ("traceparent", echoed[7]),
+        ("traceparent", echoed[8])]
+    assert {r["reason"] for r in rejected[1:]} == {"not a W3C traceparent"}
+    assert "{braces}" not in (run.log_dir / "json.log").read_text()
+
+
+def test_the_header_list_is_a_setting(run_python: Any, tmp_path: Any) -> None:
+    """OXLOG_REQUEST_HEADERS=X-Request-ID: only that header is read, Correlation-ID ignored."""
+    (tmp_path / "headers.json").write_text(json.dumps([{"Correlation-ID": OTHER},
+                                                       {"X-Request-ID": OTHER}]))
+    run = run_python(HEADERS_SCRIPT, env={"OXLOG_REQUEST_HEADERS": "X-Request-ID"})
+    first, second = json.loads(run.stdout.splitlines()[-1])
+    assert first != OTHER and len(first) == 32
+    assert second == OTHER
+
+
+def test_a_bad_header_list_is_refused_at_configuration(run_python: Any) -> None:
+    """A header name with a space stops django.setup() with the setting named."""
+    run = run_python("import django; django.setup()", env={"OXLOG_REQUEST_HEADERS": "X Request"},
+                     check=False)
+    assert run.proc.returncode == 1
+    assert "OXLOG_REQUEST_HEADERS='X Request' (from the environment) is not valid" in run.stderr

@@ -495,16 +495,81 @@ def _error_text(exc: Any) -> str | None:
 # --- logging setup in worker and beat -------------------------------------------------
 
 
-def setup_logging(**_: Any) -> None:
-    """Celery's ``setup_logging``: a receiver exists, so Celery leaves the root logger alone.
+def setup_logging(loglevel: Any = None, logfile: Any = None, format: Any = None,
+                  colorize: Any = None, **_: Any) -> None:
+    """Celery's ``setup_logging``, in worker and beat: oxlog's logging, or Celery's own.
 
     oxlog has configured logging already when Django did (``LOGGING_CONFIG``);
-    otherwise (a Celery app without Django) it configures it now.
+    otherwise (a Celery app without Django) it configures it now. When the root
+    logger has none of oxlog's handlers all the same (a ``LOGGING`` of the
+    application's with ``OXLOG_MERGE_LOGGING = False``), that is said once on
+    stderr with the fix, and Celery sets up its own logging as it would without
+    oxlog: a receiver of this signal stops Celery from doing so, so this does it
+    with Celery's own methods. Problems the system checks find in workers (a
+    missing ``OXLOG_APPS``, a second Celery integration) are said here too: a worker
+    runs no checks.
     """
-    from oxlog.configuration import configure, is_configured
+    from oxlog import configuration
 
-    if not is_configured():
-        configure()
+    if not configuration.is_configured():
+        configuration.configure()
+    for key, text in _startup_problems():
+        report(key, text)
+    if configuration.root_has_oxlog_handlers():
+        return
+    report("celery:no-oxlog-handlers",
+           "the root logger has none of oxlog's handlers (LOGGING replaced with "
+           "OXLOG_MERGE_LOGGING = False, or LOGGING_CONFIG changed), so this process writes "
+           "nothing to json.log or flat_line.log; Celery's own logging is set up instead. "
+           "Fix: keep OXLOG_MERGE_LOGGING on (the default) or add oxlog's handlers to "
+           "LOGGING['root']['handlers']")
+    _celery_own_logging(loglevel, logfile, format, colorize)
+
+
+def _startup_problems() -> list[tuple[str, str]]:
+    """The system checks that matter in a worker or beat, as (key, text) pairs."""
+    try:
+        from django.conf import settings as django_settings
+
+        if not django_settings.configured:
+            return []
+        from oxlog import checks
+
+        found = [*checks.check_apps(), *checks.check_integrations()]
+    except Exception:
+        return []
+    return [(f"check:{m.id}", f"{m.id}: {m.msg} Fix: {m.hint}") for m in found]
+
+
+def _celery_own_logging(loglevel: Any, logfile: Any, format: Any, colorize: Any) -> None:
+    """What ``celery.app.log.Logging.setup_logging_subsystem`` does when no receiver exists."""
+    import logging
+
+    from celery import current_app
+    from celery.app.log import MP_LOG  # type: ignore[attr-defined]
+    from celery.utils.log import get_logger, get_multiprocessing_logger
+
+    log = current_app.log
+    root = logging.getLogger()
+    if current_app.conf.worker_hijack_root_logger:
+        root.handlers = []
+        for name in ("celery", "celery.task", "celery.redirected"):
+            get_logger(name).handlers = []
+    log.setup_handlers(root, logfile, format, colorize)
+    if loglevel:
+        root.setLevel(loglevel)
+    multiprocessing_logger = get_multiprocessing_logger()
+    if multiprocessing_logger is not None:
+        log.setup_handlers(multiprocessing_logger, logfile, format, colorize)
+        multiprocessing_logger.setLevel(loglevel if MP_LOG else logging.ERROR)
+    signals.after_setup_logger.send(sender=None, logger=root, loglevel=loglevel,
+                                    logfile=logfile, format=format, colorize=colorize)
+    log.setup_task_loggers(loglevel, logfile, colorize=colorize)
+
+
+def connect_startup() -> None:
+    """Connect the ``setup_logging`` receiver alone (from ``LOGGING_CONFIG``, app or no app)."""
+    signals.setup_logging.connect(setup_logging, weak=False, dispatch_uid="oxlog.setup_logging")
 
 
 _RECEIVERS: dict[str, Callable[..., Any]] = {

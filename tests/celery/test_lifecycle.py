@@ -77,26 +77,6 @@ def test_a_key_a_task_binds_is_gone_for_the_next_task(pool: str, embedded_broker
     assert all("left_by" not in r for r in records if r["message"] in ("task_started", "task_received"))
 
 
-def test_beat_dispatches_share_a_fresh_correlation_id_with_their_task(
-        embedded_broker: Any, workers: Any) -> None:
-    """'Sending due task' and the task it sends share one ID, different per dispatch."""
-    workers.start(embedded_broker, pool="solo")
-    workers.beat(embedded_broker)
-    ticks = workers.wait_for(lambda r: r["message"] == "tick_ran", count=2, timeout=30)
-    records = workers.records()
-    sending = [r for r in records if r["logger"] == "celery.beat"
-               and r["message"].startswith("Scheduler: Sending due task tick")]
-    assert len(sending) >= 2
-    cids = [r["correlation_id"] for r in sending]
-    assert len(set(cids)) == len(cids)
-    enqueued = {r["correlation_id"]: r["child_task_id"] for r in records
-                if r["message"] == "task_enqueued"}
-    for tick in ticks[:2]:
-        assert tick["correlation_id"] in cids
-        assert enqueued[tick["correlation_id"]] == tick["task_id"]
-        assert tick.get("parent_task_id") is None and tick["root_task_id"] == tick["task_id"]
-
-
 def test_eager_task_in_a_request_keeps_the_requests_correlation_id(run_python: Any) -> None:
     """task.apply() inside a request runs with the request's ID, which is intact afterwards."""
     run = run_python("""

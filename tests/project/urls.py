@@ -9,4 +9,5 @@ urlpatterns = [
     path("boom/", views.boom),
     path("start/", views.start),
     path("eager/", views.eager),
+    path("pay/", views.pay),
 ]

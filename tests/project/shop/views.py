@@ -40,3 +40,14 @@ def eager(request: HttpRequest) -> HttpResponse:
     numbered.apply(args=(7,))
     log.info("after_eager")
     return HttpResponse("ok")
+
+
+payments = structlog.get_logger("tests.project.shop.payments")
+stdlib_payments = logging.getLogger("tests.project.shop.payments")
+
+
+def pay(request: HttpRequest) -> HttpResponse:
+    payments.info("payment_taken", amount=12)
+    stdlib_payments.info("charged card for order %s", 42)
+    stdlib_log.info("health check passed")  # the project's own file filters these out
+    return HttpResponse("paid")

@@ -1,0 +1,9 @@
+"""The project's ASGI application, as ``startproject`` writes it (for uvicorn)."""
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.project.settings")
+application = get_asgi_application()

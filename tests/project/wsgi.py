@@ -1,0 +1,9 @@
+"""The project's WSGI application, as ``startproject`` writes it (for gunicorn)."""
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.project.settings")
+application = get_wsgi_application()
