@@ -154,9 +154,9 @@ print(response.content.decode())
 """
 
 
-def test_a_worker_with_the_projects_logging_writes_oxlogs_lines(
+def test_a_worker_and_beat_with_the_projects_logging_write_oxlogs_lines(
         embedded_broker: Any, workers: Workers, run_python: Any, tmp_path: Path) -> None:
-    """A prefork worker of the project: task lines with the request's ID, Celery's own lines."""
+    """A prefork worker and beat of the project: task lines with the request's ID, Celery's own."""
     app_logs = tmp_path / "logs"
     app_logs.mkdir(exist_ok=True)
     env = {"DJANGO_SETTINGS_MODULE": SETTINGS, "SHOP_APP_LOGS": str(app_logs)}
@@ -170,6 +170,12 @@ def test_a_worker_with_the_projects_logging_writes_oxlogs_lines(
     # The project's own file got the worker's lines too, in its format, with the ID.
     own = [line for line in _app_lines(app_logs / "app.log") if line[2] == "task_succeeded"]
     assert own and {line[3] for line in own} == {CID}
+    # beat, started from the same settings module: its dispatch line and the task it sends.
+    workers._spawn(_beat_command(tmp_path), embedded_broker, env)
+    tick = workers.wait_for(lambda r: r["message"] == "tick_ran", timeout=40)[0]
+    sent = [r for r in workers.records() if r["logger"] == "celery.beat"
+            and r.get("correlation_id") == tick["correlation_id"]]
+    assert len(sent) == 1 and sent[0]["message"].startswith("Scheduler: Sending due task tick")
 
 
 def test_without_the_merge_a_worker_says_so_and_celery_logs_as_without_oxlog(
