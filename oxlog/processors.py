@@ -107,6 +107,8 @@ def event_from_call(
             kw["message_args"] = bad_args
     else:
         message = kw.pop("event", None)
+        if message is None and options.message_key in kw:  # log.info(message="paid")
+            message = kw.pop(options.message_key)
     if type(message) is not str:
         message = "" if message is None else safe_str(message)
     ed: dict[str, Any] = {

@@ -229,3 +229,13 @@ def test_no_handler_anywhere_falls_back_to_the_last_resort(
     finally:
         lonely.propagate = True
     assert capsys.readouterr().err.splitlines() == ["nobody_listens", "nobody listens either"]
+
+
+def test_a_call_with_only_message_writes_it_as_the_message(logs: Any) -> None:
+    """``log.info(message="paid")``: the message key is ``message``, so that is the message."""
+    log = structlog.get_logger("app.payments")
+    log.info(message="paid", amount=3)
+    log.info("charged", message="also")  # a positional message wins; the key is kept aside
+    paid, charged = logs()
+    assert (paid["message"], paid["amount"]) == ("paid", 3) and "_message" not in paid
+    assert (charged["message"], charged["_message"]) == ("charged", "also")

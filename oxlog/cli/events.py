@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from oxlog.cli.reading import Record, Skipped, Source, iter_blocks, message_key, parse_record
-from oxlog.cli.times import timestamp_key
+from oxlog.cli.times import iso_key
 
 CLOSE_BRACE = ord("}")
 RECORD_STARTS = (b'{"timestamp":', b'{"timestamp": ')
@@ -32,9 +32,9 @@ class Newest:
         self.key = ""
 
     def see(self, timestamp: str) -> None:
-        """Take a record's timestamp into account."""
-        key = timestamp_key(timestamp)
-        if key > self.key:
+        """Take a record's timestamp into account (one that is not ISO 8601 is ignored)."""
+        key = iso_key(timestamp)
+        if key is not None and key > self.key:
             self.key = key
 
     def see_block(self, block: bytes) -> None:

@@ -23,7 +23,7 @@ from oxlog.cli.errors import EXIT_FOUND, EXIT_OK
 from oxlog.cli.events import Newest, event_prefixes, iter_task_events, retries_of
 from oxlog.cli.reading import Record, Skipped, resolve_sources
 from oxlog.cli.tables import format_table
-from oxlog.cli.times import format_timestamp, parse_duration, parse_timestamp, timestamp_key
+from oxlog.cli.times import format_timestamp, iso_key, parse_duration, parse_timestamp, timestamp_key
 from oxlog.cli.workflow import FINAL_STATES
 
 NAME = "lost"
@@ -117,8 +117,8 @@ def open_runs(records: Iterable[Record], newest: Newest | None = None) -> list[P
 def _pending(record: Record) -> Pending | None:
     """Return the run a ``task_enqueued`` record opens, or None without a child id."""
     child = record.get("child_task_id")
-    if not isinstance(child, str) or not child:
-        return None
+    if not isinstance(child, str) or not child or iso_key(record["timestamp"]) is None:
+        return None  # without a child id, or a time to measure its age from
     attempt = retries_of(record) + 1 if record.get("task_id") == child else 0
     countdown = record.get("countdown")
     return Pending(

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,8 +62,11 @@ class Source:
         raise NotImplementedError
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 class FileSource(Source):
-    """A file on disk; names ending in ``.gz`` are decompressed on the fly."""
+    """A file on disk; gzip data (whatever the name) is decompressed on the fly."""
 
     def __init__(self, path: Path) -> None:
         """Remember the path."""
@@ -73,12 +77,77 @@ class FileSource(Source):
         """Return the file's size on disk."""
         return self.path.stat().st_size
 
+    @property
+    def gzipped(self) -> bool:
+        """Whether the file holds gzip data (its first two bytes), not whether it is named so."""
+        with self.path.open("rb") as handle:
+            return handle.read(2) == GZIP_MAGIC
+
     def open(self) -> tuple[Reader, Reader]:
-        """Open the file, through gzip when its name ends in ``.gz``."""
+        """Open the file, through gzip when it holds gzip data."""
         raw = self.path.open("rb")
-        if self.path.suffix == ".gz":
-            return gzip.GzipFile(fileobj=raw, mode="rb"), raw
+        if raw.read(2) == GZIP_MAGIC:
+            raw.seek(0)
+            return Gunzip(raw, self.name), raw
+        raw.seek(0)
         return raw, raw
+
+
+class Gunzip:
+    """gzip decompression that keeps what it read when the data breaks off.
+
+    A truncated ``.gz`` (a rotation cut short, a copy in progress) or a corrupt one gives
+    every whole line before the break, then one warning on stderr, instead of a
+    traceback and nothing.
+    """
+
+    CHUNK = 1 << 16
+
+    def __init__(self, raw: IO[bytes] | Reader, name: str) -> None:
+        """Decompress *raw*, named *name* in the warning."""
+        self.file = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[arg-type]
+        self.name = name
+        self.broken = False
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to *size* bytes (all with -1), stopping quietly at a break."""
+        parts: list[bytes] = []
+        wanted = size if size >= 0 else 1 << 62
+        while wanted > 0 and not self.broken:
+            try:
+                part = self.file.read1(min(self.CHUNK, wanted))
+            except (EOFError, OSError, zlib.error) as error:
+                self._warn(error)
+                break
+            if not part:
+                break
+            parts.append(part)
+            wanted -= len(part)
+        return b"".join(parts)
+
+    def readline(self) -> bytes:
+        """Read one line, stopping quietly at a break."""
+        if self.broken:
+            return b""
+        try:
+            return self.file.readline()
+        except (EOFError, OSError, zlib.error) as error:
+            self._warn(error)
+            return b""
+
+    def tell(self) -> int:
+        """Return the position in the decompressed data."""
+        return self.file.tell() if not self.broken else 0
+
+    def close(self) -> None:
+        """Close the decompressor (the caller closes the file)."""
+        self.file.close()
+
+    def _warn(self, error: BaseException) -> None:
+        self.broken = True
+        reason = "it ends early (truncated)" if isinstance(error, EOFError) else "it is corrupt"
+        sys.stderr.write(f"oxlog: {self.name}: the gzip data stops, {reason}; "
+                         "the lines before the break are used\n")
 
 
 class StdinSource(Source):
@@ -88,14 +157,23 @@ class StdinSource(Source):
         """Name the source ``-``; nothing is read yet."""
         super().__init__(STDIN_NAME)
         self.spool: IO[bytes] | None = None
+        self.gzipped = False
 
     def open(self) -> tuple[Reader, Reader]:
-        """Return stdin teed into the spool the first time, the spool itself afterwards."""
+        """Return stdin teed into the spool the first time, the spool itself afterwards.
+
+        gzip data on stdin (``cat json.log.gz | oxlog stats -``) is decompressed.
+        """
         if self.spool is None:
             self.spool = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the source)
-            tee = _Tee(sys.stdin.buffer, self.spool)
-            return tee, tee
+            stdin = sys.stdin.buffer
+            peek = getattr(stdin, "peek", None)
+            self.gzipped = peek is not None and peek(2)[:2] == GZIP_MAGIC
+            tee = _Tee(stdin, self.spool)
+            return (Gunzip(tee, "stdin"), tee) if self.gzipped else (tee, tee)
         self.spool.seek(0)
+        if self.gzipped:
+            return Gunzip(self.spool, "stdin"), self.spool
         return self.spool, self.spool
 
 
@@ -160,6 +238,9 @@ def resolve_sources(names: Iterable[str]) -> list[Source]:
     for name in names:
         if name == STDIN_NAME:
             sources.append(StdinSource())
+        elif Path(name).is_dir() and (Path(name) / DEFAULT_LOG.name).is_file():
+            # A log directory: its json.log and the rotations beside it.
+            sources.extend(FileSource(path) for path in rotation_chain(Path(name) / DEFAULT_LOG.name))
         else:
             sources.append(FileSource(_existing(Path(name))))
     return sources
@@ -190,6 +271,9 @@ def rotation_chain(base: Path) -> list[Path]:
 
 def _existing(path: Path) -> Path:
     """Return ``path`` if it is a readable file, else raise the exit-2 error naming it."""
+    if path.is_dir():
+        raise CliError(f"{path} is a directory without a json.log: pass a json.log file "
+                       "(or the directory oxlog writes to)")
     if not path.is_file():
         raise CliError(f"no such log file: {path}")
     return path
@@ -244,7 +328,7 @@ def iter_lines_containing(sources: Iterable[Source], needle: bytes,
     in blocks.
     """
     sources = list(sources)
-    plain = [s for s in sources if isinstance(s, FileSource) and s.path.suffix != ".gz"]
+    plain = [s for s in sources if isinstance(s, FileSource) and not s.gzipped]
     if len(plain) != len(sources):
         yield from iter_matching_lines(iter_blocks(sources, label), needle)
         return

@@ -52,6 +52,18 @@ def clock(timestamp: str | None) -> str:
     return timestamp[11:23]
 
 
+def iso_key(timestamp: object) -> str | None:
+    """The sort key of an ISO 8601 timestamp, or ``None`` when it is not one."""
+    if not isinstance(timestamp, str):
+        return None
+    if timestamp.endswith("Z") and len(timestamp) == 27 and timestamp[:4].isdigit():
+        return timestamp
+    try:
+        return format_timestamp(parse_timestamp(timestamp))
+    except ValueError:
+        return None
+
+
 def timestamp_key(timestamp: str) -> str:
     """Return a sort key for a log timestamp (they compare as strings when normalised)."""
     if timestamp.endswith("Z") and len(timestamp) == 27:

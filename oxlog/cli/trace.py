@@ -42,7 +42,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="print one workflow as a tree",
         description="Print the workflow of a correlation id or task id as a tree.",
     )
-    parser.add_argument("id", metavar="ID", help="correlation id or task id (>= 8 characters)")
+    # nargs="?" so that a missing ID is reported alone: argparse would also call the
+    # optional FILES "required" ("the following arguments are required: ID, FILES").
+    parser.add_argument("id", metavar="ID", nargs="?",
+                        help="correlation id or task id (>= 8 characters)")
     parser.add_argument("files", metavar="FILES", nargs="*", help="json.log files, .gz, or -")
     parser.add_argument("--no-lines", action="store_true", help="hide each node's log lines")
     parser.add_argument("--json", action="store_true", help="print the tree as JSON")
@@ -51,6 +54,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Find the workflow, build its tree and print it."""
+    if args.id is None:
+        raise CliError("trace needs an ID: oxlog trace ID [FILES ...] (a correlation id, "
+                       "a task id, or 8 or more of their first characters)")
     asked = args.id.strip().lower()
     if len(asked) < MIN_PREFIX:
         raise CliError(f"ID must have at least {MIN_PREFIX} characters: {args.id!r}")

@@ -72,3 +72,18 @@ def test_eta_in_the_future_is_not_lost() -> None:
 def test_bad_older_than_is_a_usage_error(oxlog: Runner, scenario: Scenario) -> None:
     """An unparseable --older-than exits 2."""
     assert oxlog("lost", "--older-than", "soon", str(scenario.web)).returncode == 2
+
+
+def test_a_record_whose_timestamp_is_not_iso_is_ignored_not_a_crash(
+        oxlog: Runner, scenario: Scenario, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A line with a syslog-style timestamp, sorting after the others, is not a reference time."""
+    web = tmp_path / "web.log"
+    web.write_text(scenario.web.read_text()
+                   + '{"timestamp":"Dec 02 18:00:00","level":"info","message":"x"}\n'
+                   + '{"timestamp":"Dec 02 18:00:01","level":"info","message":"task_enqueued",'
+                     '"child_task_id":"abc"}\n')
+    result = oxlog("lost", "--json", "--now", LATER, str(web), str(scenario.worker))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert [r["task_id"] for r in json.loads(result.stdout)["lost"]] == [scenario.ids["F"]]
+    relative = oxlog("lost", str(web), str(scenario.worker))
+    assert relative.returncode == 0 and relative.stdout.startswith("no lost tasks")

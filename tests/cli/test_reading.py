@@ -110,3 +110,52 @@ def test_memory_mapped_search_finds_every_line_across_windows(tmp_path, monkeypa
     path.write_text("\n".join(lines) + "\n")
     found = list(reading.iter_lines_containing([reading.FileSource(path)], b"needle"))
     assert found == [line.encode() for line in lines if '"needle"' in line]
+
+
+def test_a_truncated_gz_gives_its_lines_before_the_break_and_one_warning(
+        oxlog: Runner, scenario: Scenario, tmp_path: Path) -> None:
+    """A rotation cut short: the whole lines before the cut are read, then a warning, no traceback."""
+    whole = gzip.compress(scenario.worker.read_bytes())
+    cut = tmp_path / "json.log.1.gz"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    result = oxlog("stats", str(cut))
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("the gzip data stops, it ends early (truncated)") == 1
+    assert result.returncode == 0 and "shop.tasks." in result.stdout
+
+
+def test_a_plain_file_named_gz_is_read_as_plain(oxlog: Runner, scenario: Scenario, tmp_path: Path) -> None:
+    """The first bytes decide, not the name."""
+    named = tmp_path / "json.log.2.gz"
+    shutil.copy(scenario.worker, named)
+    result = oxlog("stats", str(named))
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "shop.tasks.c2" in result.stdout
+
+
+def test_gzip_on_stdin_is_decompressed(oxlog: Runner, scenario: Scenario) -> None:
+    """``cat json.log.gz | oxlog stats -`` reads the records."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "oxlog", "stats", "-"], capture_output=True,
+                            input=gzip.compress(scenario.worker.read_bytes()), check=False)
+    assert result.returncode == 0, result.stderr
+    assert b"shop.tasks.c2" in result.stdout
+
+
+def test_a_log_directory_reads_its_json_log_and_rotations(
+        oxlog: Runner, scenario: Scenario, tmp_path: Path) -> None:
+    """A directory argument means its json.log and the rotations beside it."""
+    logs = tmp_path / "logs-dir"
+    logs.mkdir()
+    shutil.copy(scenario.web, logs / "json.log")
+    with gzip.open(logs / "json.log.1.gz", "wb") as out:
+        out.write(scenario.worker.read_bytes())
+    result = oxlog("trace", scenario.ids["D"], "--no-lines", str(logs))
+    assert result.returncode == 0, result.stderr
+    assert "shop.tasks.d  failed" in result.stdout
+    empty = tmp_path / "empty-dir"
+    empty.mkdir()
+    refused = oxlog("stats", str(empty))
+    assert refused.returncode == 2 and "is a directory without a json.log" in refused.stderr

@@ -218,3 +218,11 @@ def test_task_id_one_pass_gives_the_same_tree_as_two_passes(tmp_path) -> None:  
     assert trees[0]["root"]["kind"] == "request"
     (a_node,) = trees[0]["root"]["children"]
     assert a_node["id"] == root_task and [c["id"] for c in a_node["children"]] == [child]
+
+
+def test_a_missing_id_is_named_alone(oxlog: Runner, scenario: Scenario) -> None:
+    """``oxlog trace`` alone: a usage error about ID, not "ID, FILES"."""
+    result = oxlog("trace")
+    assert result.returncode == 2
+    assert "trace needs an ID" in result.stderr
+    assert "required: ID, FILES" not in result.stderr
