@@ -161,7 +161,8 @@ def _print(lost: list[Pending], reference: datetime, args: argparse.Namespace) -
          r.args or "", r.kwargs or "")
         for r in lost
     ]  # fmt: skip
-    sys.stdout.write(f"{len(lost)} lost tasks (reference time {format_timestamp(reference)}):\n")
+    noun = "lost task" if len(lost) == 1 else "lost tasks"
+    sys.stdout.write(f"{len(lost)} {noun} (reference time {format_timestamp(reference)}):\n")
     sys.stdout.write(format_table(headers, rows) + "\n")
 
 

@@ -6,7 +6,10 @@ Definitions, per key:
 - ``failure_rate``: ``task_failed`` / count; ``retry_rate``: share of finished runs whose
   final event has ``retries`` > 0; ``retries``: number of ``task_retrying`` events;
 - ``duration_ms`` percentiles over the finished runs' ``duration_ms``;
-- ``queue_wait_ms`` percentiles over every ``task_started`` (each attempt).
+- ``queue_wait_ms`` percentiles over every ``task_started`` (each attempt) whose task was
+  due when it was sent: a run with an ``eta`` (``countdown``, ``eta``, a retry's delay,
+  ``celery.chord_unlock``'s polling) waited on purpose, so it is counted in ``delayed``
+  and its wait is left out, lest a delay read like a backlog.
 
 Percentiles interpolate linearly between closest ranks. Values are kept exactly up to
 ``SAMPLE_CAP`` per series; past that a uniform reservoir of that size is kept (seeded, so
@@ -37,7 +40,8 @@ SAMPLE_CAP = 50_000
 PERCENTILES = (50, 95, 99)
 UNKNOWN = "(unknown)"
 ENDED = frozenset(("task_succeeded", "task_failed", "task_revoked", "task_rejected"))
-FOLDED = ("task_started", "task_succeeded", "task_failed", "task_retrying", "task_revoked")
+FOLDED = ("task_received", "task_started", "task_succeeded", "task_failed", "task_retrying",
+          "task_revoked")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -100,8 +104,11 @@ class KeyStats:
     retried: int = 0
     retries: int = 0
     revoked: int = 0
+    delayed: int = 0
     durations: Sample = field(default_factory=Sample)
     waits: Sample = field(default_factory=Sample)
+    #: Runs received with an ``eta`` and not started yet: ``(task_id, retries)``.
+    due_later: set[tuple[str, int]] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the figures as plain data."""
@@ -113,6 +120,7 @@ class KeyStats:
             "retry_rate": self.retried / self.count if self.count else None,
             "retries": self.retries,
             "revoked": self.revoked,
+            "delayed": self.delayed,
             "duration_ms": self.durations.percentiles(),
             "queue_wait_ms": self.waits.percentiles(),
         }
@@ -169,8 +177,16 @@ class Aggregator:
     def _fold(stats: KeyStats, record: Record) -> None:
         """Apply one lifecycle event to a key's statistics."""
         message = record["message"]
-        if message == "task_started":
-            _add_number(stats.waits, record.get("queue_wait_ms"))
+        if message == "task_received":
+            if record.get("eta"):
+                stats.due_later.add((str(record.get("task_id")), retries_of(record)))
+        elif message == "task_started":
+            run_key = (str(record.get("task_id")), retries_of(record))
+            if run_key in stats.due_later or record.get("eta"):
+                stats.due_later.discard(run_key)
+                stats.delayed += 1
+            else:
+                _add_number(stats.waits, record.get("queue_wait_ms"))
         elif message in ("task_succeeded", "task_failed"):
             stats.count += 1
             stats.failed += message == "task_failed"
@@ -229,13 +245,14 @@ def _print(keys: dict[str, KeyStats], args: argparse.Namespace) -> None:
         sys.stdout.write("no task events found\n")
         return
     sys.stdout.write(
-        format_table(_headers(args.by), [_row(k, s) for k, s in ordered], set(range(1, 11))) + "\n"
+        format_table(_headers(args.by), [_row(k, s) for k, s in ordered], set(range(1, 12))) + "\n"
     )
 
 
 def _headers(by: str) -> tuple[str, ...]:
     """Return the table's column titles."""
-    return (by, "count", "failed", "retried", "dur p50", "p95", "p99", "wait p50", "p95", "p99", "revoked")
+    return (by, "count", "failed", "retried", "dur p50", "p95", "p99", "wait p50", "p95", "p99", "revoked",
+            "delayed")
 
 
 def _row(key: str, stats: KeyStats) -> tuple[str, ...]:
@@ -250,6 +267,7 @@ def _row(key: str, stats: KeyStats) -> tuple[str, ...]:
         *(_ms(durations[f"p{q}"]) for q in PERCENTILES),
         *(_ms(waits[f"p{q}"]) for q in PERCENTILES),
         str(stats.revoked),
+        str(stats.delayed),
     )
 
 

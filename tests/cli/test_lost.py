@@ -87,3 +87,9 @@ def test_a_record_whose_timestamp_is_not_iso_is_ignored_not_a_crash(
     assert [r["task_id"] for r in json.loads(result.stdout)["lost"]] == [scenario.ids["F"]]
     relative = oxlog("lost", str(web), str(scenario.worker))
     assert relative.returncode == 0 and relative.stdout.startswith("no lost tasks")
+
+
+def test_one_lost_task_is_said_in_the_singular(oxlog: Runner, scenario: Scenario) -> None:
+    """'1 lost task', not '1 lost tasks'."""
+    out = oxlog("lost", "--now", LATER, str(scenario.web), str(scenario.worker)).stdout
+    assert out.startswith("1 lost task (")

@@ -112,3 +112,25 @@ def test_sample_is_capped() -> None:
     for value in range(10_000):
         sample.add(float(value))
     assert (len(sample.values), sample.seen) == (100, 10_000)
+
+
+def test_a_delayed_run_is_counted_apart_not_as_queue_wait(oxlog: Runner, tmp_path: Path) -> None:
+    """A countdown/ETA run (``eta`` on its received line) waited on purpose: not a backlog."""
+    lines = []
+    for n, (wait, eta) in enumerate([(5.0, None), (7.0, None), (1000.0, "2026-12-02T18:00:01Z")]):
+        task = f"t{n}"
+        head = {"level": "info", "task_id": task, "task_name": "celery.chord_unlock"}
+        received = {"timestamp": f"2026-12-02T18:00:0{n}.000000Z", "message": "task_received", **head}
+        if eta:
+            received["eta"] = eta
+        lines += [received,
+                  {"timestamp": f"2026-12-02T18:00:0{n}.100000Z", "message": "task_started",
+                   "queue_wait_ms": wait, **head},
+                  {"timestamp": f"2026-12-02T18:00:0{n}.200000Z", "message": "task_succeeded",
+                   "duration_ms": 1.0, **head}]
+    (tmp_path / "json.log").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    figures = stats_json(oxlog, str(tmp_path / "json.log"))["celery.chord_unlock"]
+    assert figures["count"] == 3 and figures["delayed"] == 1
+    assert figures["queue_wait_ms"]["p50"] == 6.0 and figures["queue_wait_ms"]["p99"] < 7.0
+    table = oxlog("stats", str(tmp_path / "json.log")).stdout
+    assert "delayed" in table.splitlines()[0]
