@@ -7,7 +7,9 @@ open runs, plus runs closed before their enqueue line was read (another host's f
 
 A run is lost when it is still open and was due (its ``eta``, or enqueue time plus
 ``countdown``, or enqueue time) longer than ``--older-than`` before the reference time: the
-newest timestamp among the task events read, or ``--now``.
+current time (a live system that went idle after a publish still shows its lost tasks),
+``--now newest`` (the newest timestamp among the task events read: an old export judged as
+of its own end), or ``--now ISO``.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("files", metavar="FILES", nargs="*", help="json.log files, .gz, or -")
     parser.add_argument("--older-than", default="10m", type=_duration, help="age threshold (default 10m)")
-    parser.add_argument("--now", type=_timestamp, help="reference time (default: newest task event)")
+    parser.add_argument("--now", type=_timestamp,
+                        help="reference time: ISO, or newest (the newest task event); default: now")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(run=run)
 
@@ -84,7 +87,10 @@ def run(args: argparse.Namespace) -> int:
         pending = open_runs(iter_task_events(sources, skipped, event_prefixes(WANTED), newest), newest)
     finally:
         skipped.report()
-    reference = args.now or (parse_timestamp(newest.key) if newest.key else datetime.now().astimezone())
+    if args.now == NEWEST:
+        reference = parse_timestamp(newest.key) if newest.key else datetime.now().astimezone()
+    else:
+        reference = args.now or datetime.now().astimezone()
     lost = select_lost(pending, reference, args.older_than)
     _print(lost, reference, args)
     return EXIT_FOUND if lost else EXIT_OK
@@ -174,12 +180,17 @@ def _duration(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _timestamp(text: str) -> datetime:
-    """Parse ``--now`` for argparse."""
+NEWEST = "newest"
+
+
+def _timestamp(text: str) -> datetime | str:
+    """Parse ``--now`` for argparse: ``newest`` or an ISO timestamp."""
+    if text.strip().lower() == NEWEST:
+        return NEWEST
     try:
         return parse_timestamp(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO timestamp: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not an ISO timestamp or 'newest': {text!r}") from None
 
 
 def _str(value: object) -> str | None:

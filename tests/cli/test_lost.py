@@ -30,14 +30,15 @@ def test_text_output_names_task_queue_and_args(oxlog: Runner, scenario: Scenario
 
 def test_nothing_lost_within_the_threshold_exits_0(oxlog: Runner, scenario: Scenario) -> None:
     """Relative to the newest event, F is too recent for the default 10m: exit 0."""
-    result = oxlog("lost", str(scenario.web), str(scenario.worker))
+    result = oxlog("lost", "--now", "newest", str(scenario.web), str(scenario.worker))
     assert result.returncode == 0
     assert result.stdout.startswith("no lost tasks")
 
 
 def test_threshold_is_relative_to_the_newest_event(oxlog: Runner, scenario: Scenario) -> None:
-    """Without --now, a threshold shorter than F's age finds F."""
-    result = oxlog("lost", "--older-than", "1ms", "--json", str(scenario.web), str(scenario.worker))
+    """With --now newest, a threshold shorter than F's age finds F."""
+    result = oxlog("lost", "--older-than", "1ms", "--now", "newest", "--json", str(scenario.web),
+                   str(scenario.worker))
     assert result.returncode == 1
     assert [r["task_id"] for r in json.loads(result.stdout)["lost"]] == [scenario.ids["F"]]
 
@@ -85,7 +86,7 @@ def test_a_record_whose_timestamp_is_not_iso_is_ignored_not_a_crash(
     result = oxlog("lost", "--json", "--now", LATER, str(web), str(scenario.worker))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert [r["task_id"] for r in json.loads(result.stdout)["lost"]] == [scenario.ids["F"]]
-    relative = oxlog("lost", str(web), str(scenario.worker))
+    relative = oxlog("lost", "--now", "newest", str(web), str(scenario.worker))
     assert relative.returncode == 0 and relative.stdout.startswith("no lost tasks")
 
 
@@ -93,3 +94,19 @@ def test_one_lost_task_is_said_in_the_singular(oxlog: Runner, scenario: Scenario
     """'1 lost task', not '1 lost tasks'."""
     out = oxlog("lost", "--now", LATER, str(scenario.web), str(scenario.worker)).stdout
     assert out.startswith("1 lost task (")
+
+
+def test_an_idle_live_system_shows_the_task_nobody_took(oxlog: Runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The last line is the publish, 15 minutes ago: by default the age counts to now."""
+    from datetime import datetime, timedelta, timezone
+
+    sent = (datetime.now(timezone.utc) - timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    log = tmp_path / "json.log"
+    log.write_text(json.dumps({"timestamp": sent, "level": "info", "message": "task_enqueued",
+                               "child_task_id": "c0ffee00-1111-2222-3333-444455556666",
+                               "child_task_name": "shop.tasks.export", "queue": "nobody"}) + "\n")
+    result = oxlog("lost", "--json", str(log))
+    assert result.returncode == 1
+    assert [r["task_id"] for r in json.loads(result.stdout)["lost"]] == [
+        "c0ffee00-1111-2222-3333-444455556666"]
+    assert oxlog("lost", "--now", "newest", str(log)).returncode == 0
