@@ -15,7 +15,7 @@ from oxlog.cli.reading import Record, Skipped, Source, iter_blocks, message_key,
 from oxlog.cli.times import iso_key
 
 CLOSE_BRACE = ord("}")
-RECORD_STARTS = (b'{"timestamp":', b'{"timestamp": ')
+RECORD_STARTS = (b'{"timestamp":', b'{"timestamp": ', b'{"@timestamp":', b'{"@timestamp": ')
 PREFIX = 4
 
 

@@ -414,13 +414,20 @@ def iter_matching_lines(blocks: Iterable[bytes], needle: bytes) -> Iterator[byte
 
 
 def parse_record(line: bytes, skipped: Skipped) -> Record | None:
-    """Decode one line into an oxlog record, or count it as skipped and return None."""
+    """Decode one line into an oxlog record, or count it as skipped and return None.
+
+    Every output oxlog writes is read: the default schema, ``OXLOG_MESSAGE_KEY`` ``event``
+    or ``msg``, ``OXLOG_JSON_SCHEMA = "ecs"``, and a record wrapped the way aggregators
+    export it (Elasticsearch's ``_source``, Loki's ``line``): see :func:`normalized`.
+    """
     try:
         value = json.loads(line)
     except ValueError:
         if line.strip():
             skipped.not_json += 1
         return None
+    if isinstance(value, dict) and not value.keys() >= REQUIRED_KEYS:
+        value = normalized(value)
     if not isinstance(value, dict) or not value.keys() >= REQUIRED_KEYS:
         skipped.not_record += 1
         return None
@@ -430,8 +437,79 @@ def parse_record(line: bytes, skipped: Skipped) -> Record | None:
     return value
 
 
+#: Keys a record's message may be under (``OXLOG_MESSAGE_KEY``), the default first.
+MESSAGE_KEYS = ("message", "event", "msg")
+
+
+def normalized(value: Record) -> Record | None:
+    """*value* as an oxlog record in the default schema, or None when it is not one.
+
+    Unwraps an aggregator's export (``{"_source": {...}}``, ``{"line": "{...}"}``), maps
+    ECS names back (``@timestamp``, ``log.level``, ``log.logger``, ``process.pid``,
+    ``service.name``, ``service.environment``, the context under ``labels``,
+    ``error.stack_trace``) and a message under ``event`` or
+    ``msg`` to ``message``.
+    """
+    source = value.get("_source")
+    if isinstance(source, dict):
+        value = source
+    elif isinstance(value.get("line"), str) and value["line"].lstrip().startswith("{"):
+        try:
+            value = json.loads(value["line"])
+        except ValueError:
+            return None
+        if not isinstance(value, dict):
+            return None
+    if value.keys() >= REQUIRED_KEYS:
+        return value
+    if "@timestamp" in value:
+        out: Record = {"timestamp": value["@timestamp"], "level": value.get("log.level"),
+                       "logger": _nested(value, "log", "logger"),
+                       "message": value.get("message"),
+                       "process": _nested(value, "process", "pid")}
+        for key, inner in (("service", "name"), ("env", "environment")):
+            found = _nested(value, "service", inner)
+            if found is not None:
+                out[key] = found
+        labels = value.get("labels")
+        if isinstance(labels, dict):
+            out.update((k, v) for k, v in labels.items() if k not in out)
+        trace = _nested(value, "error", "stack_trace")
+        if trace is not None:
+            out["exception"] = trace
+        return out
+    for key in MESSAGE_KEYS[1:]:
+        if key in value and "message" not in value:
+            out = {("message" if k == key else k): v for k, v in value.items()}
+            return out
+    return value
+
+
+def _nested(value: Record, outer: str, inner: str) -> Any:
+    """``value[outer][inner]`` (ECS nests), or its dotted form ``value["outer.inner"]``."""
+    part = value.get(outer)
+    if isinstance(part, dict) and inner in part:
+        return part[inner]
+    return value.get(f"{outer}.{inner}")
+
+
+#: How an event name may follow its key in a line, by output: compact and spaced JSON under
+#: each message key, and the same escaped inside a wrapped string (Loki's ``line``).
+_EVENT_NEEDLES = tuple(
+    needle
+    for key in MESSAGE_KEYS
+    for needle in (f'"{key}":"'.encode(), f'"{key}": "'.encode(), f'\\"{key}\\":\\"'.encode())
+)
+
+
 def message_key(block: bytes) -> bytes:
-    """Return how ``"message":`` is spelled in this block: compact, or with a space."""
-    if b'"message":"' in block or b'"message": "' not in block:
-        return b'"message":"'
-    return b'"message": "'
+    """Return how the message key and its opening quote are spelled in this block.
+
+    ``"message":"`` (compact) unless the block holds another of the outputs oxlog writes:
+    ``"message": "``, ``"event":"`` (``OXLOG_MESSAGE_KEY = "event"``), a wrapped line's
+    escaped ``\\"message\\":\\"`` … The first found wins, for the whole block.
+    """
+    for needle in _EVENT_NEEDLES:
+        if needle in block:
+            return needle
+    return _EVENT_NEEDLES[0]

@@ -6,6 +6,8 @@ import gzip
 import shutil
 from pathlib import Path
 
+import pytest
+
 from oxlog.cli import build_parser, command_modules
 from oxlog.cli.reading import (
     Skipped,
@@ -159,3 +161,46 @@ def test_a_log_directory_reads_its_json_log_and_rotations(
     empty.mkdir()
     refused = oxlog("stats", str(empty))
     assert refused.returncode == 2 and "is a directory without a json.log" in refused.stderr
+
+
+def _variant(record: dict[str, object], kind: str) -> str:
+    """*record* as oxlog writes it with another setting, or as an aggregator exports it."""
+    import json
+
+    from oxlog.renderers import ECSRenderer
+
+    if kind == "event":  # OXLOG_MESSAGE_KEY = "event"
+        return json.dumps({("event" if k == "message" else k): v for k, v in record.items()})
+    if kind == "ecs":  # OXLOG_JSON_SCHEMA = "ecs", rendered by oxlog's own renderer
+        return ECSRenderer()(record)
+    if kind == "elasticsearch":
+        return json.dumps({"_index": "logs-oxlog", "_id": "x", "_source": record})
+    return json.dumps({"line": json.dumps(record, separators=(",", ":")), "stream": "stdout"})
+
+
+@pytest.mark.parametrize("kind", ["event", "ecs", "elasticsearch", "loki"])
+def test_every_output_oxlog_writes_reads_the_same(kind: str, oxlog: Runner, scenario: Scenario,
+                                                 tmp_path: Path) -> None:
+    """trace, stats and lost give the same answers on each output as on the default one."""
+    import json
+
+    files = []
+    for path in (scenario.web, scenario.worker):
+        out = tmp_path / f"{kind}-{path.name}"
+        lines = []
+        for line in path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and {"timestamp", "level", "message"} <= record.keys():
+                lines.append(_variant(record, kind))
+        out.write_text("\n".join(lines) + "\n")
+        files.append(str(out))
+    originals = [str(scenario.web), str(scenario.worker)]
+    for args in (["stats", "--json"], ["trace", scenario.cid, "--json"],
+                 ["lost", "--json", "--now", "2026-12-31T00:00:00Z"]):
+        expected = oxlog(*args, *originals)
+        got = oxlog(*args, *files)
+        assert got.returncode == expected.returncode, (args, got.stderr)
+        assert json.loads(got.stdout) == json.loads(expected.stdout), args
