@@ -349,6 +349,10 @@ def console_message(text: str) -> str:
 class ConsoleRenderer:
     """Aligned columns for people: time, level, pid, correlation, parent and task IDs.
 
+    The correlation ID, the one field people look for, is bold; parent and task dim.
+    A logger name longer than its 24 columns keeps its end behind ``…``; the
+    ``request_id``, the same on every line of a request, is shortened to 8 characters.
+
     ``20:01:02.123 INFO     1234   | 3baff0df | 65445384 | 4ff0d138 | app.tasks  | message
     key=value``. IDs are shortened to 8 characters; values are written as in logfmt
     (so no value can fake a field or a line), a message holding ``=`` or ``"`` is
@@ -366,16 +370,20 @@ class ConsoleRenderer:
         ed = event_dict
         level = console_text(safe_str(ed.get("level", "")))
         ts = console_text(safe_str(ed.get("timestamp", ""))[11:23])
-        ids = " | ".join(_short(ed.get(k)) for k in ("correlation_id", "parent_task_id", "task_id"))
-        logger = console_text(safe_str(ed.get("logger", "")))
+        correlation = _short(ed.get("correlation_id"))
+        others = " | ".join(_short(ed.get(k)) for k in ("parent_task_id", "task_id"))
+        logger = _column(console_text(safe_str(ed.get("logger", ""))), 24)
         message = console_message(safe_str(ed.get(self.message_key, "")))
         process = console_text(safe_str(ed.get("process", "")))
+        if "request_id" in ed:  # the same on every line of a request: its start is enough
+            ed = {**ed, "request_id": _short(ed["request_id"]).rstrip()}
         pairs = " ".join(console_text(pair) for pair in _pairs(
             ed, _CONSOLE_SKIP | {self.message_key}))
         c = self.colors
         line = (
             f"{_paint(ts, _DIM, c)} {_paint(f'{level.upper():<8}', _LEVEL_COLORS.get(level, ''), c)}"
-            f" {process:<6} | {_paint(ids, _DIM, c)} | {logger:<24} | "
+            f" {process:<6} | {_paint(correlation, _BOLD, c)} | {_paint(others, _DIM, c)}"
+            f" | {logger} | "
             f"{_paint(message, _BOLD, c)}"
         )
         if pairs:
@@ -384,6 +392,12 @@ class ConsoleRenderer:
             if key in ed:
                 line += _gutter(safe_str(ed[key]), c)
         return line
+
+
+def _column(text: str, width: int) -> str:
+    """*text* in exactly *width* characters: padded, or cut at the front behind ``…``
+    (a logger's last parts are the telling ones: ``…ject.shop.payments``)."""
+    return text.ljust(width) if len(text) <= width else "…" + text[-(width - 1):]
 
 
 def _short(value: Any) -> str:

@@ -147,11 +147,12 @@ def test_console_golden_line_without_colors() -> None:
 
 
 def test_console_golden_line_with_colors() -> None:
-    """With colours: dim time and IDs, the level's colour, a bold message; same text otherwise."""
+    """With colours: dim time, parent and task, a bold correlation ID and message, the level's
+    colour; same text otherwise."""
     dim, bold, green, reset = "\x1b[2m", "\x1b[1m", "\x1b[32m", "\x1b[0m"
     assert ConsoleRenderer(colors=True)(EVENT) == (
         f"{dim}20:01:02.000{reset} {green}INFO    {reset} 4242   | "
-        f"{dim}3baff0df | 65445384 | 4ff0d138{reset} | app.orders               | "
+        f"{bold}3baff0df{reset} | {dim}65445384 | 4ff0d138{reset} | app.orders               | "
         f"{bold}order placed{reset} {CONSOLE_PAIRS}\n"
         f"{dim}    │ {reset}Traceback (most recent call last):\n"
         f'{dim}    │ {reset}  File "x.py", line 1\n'
@@ -383,3 +384,14 @@ def test_random_nested_values_give_strict_json_and_logfmt(value: Any) -> None:
     decoded = strict_json(j)
     assert set(decoded) == {"message", "v"}
     assert decode(LogfmtRenderer()({"message": "m", "v": value}))["message"] == "m"
+
+
+def test_console_keeps_its_columns_for_long_logger_names_and_shortens_request_id() -> None:
+    """A 40-character logger keeps the 24-character column (its end shown); request_id is 8."""
+    event = {**EVENT, "logger": "tests.project.shop.payments.gateway.stripe",
+             "request_id": "8251ca5e-a897-45b9-aef4-cf5ce4d313aa"}
+    line = ConsoleRenderer()(event).splitlines()[0]
+    short = ConsoleRenderer()(EVENT).splitlines()[0]
+    assert line.index("| order placed") == short.index("| order placed")
+    assert "| …payments.gateway.stripe | " in line
+    assert line.endswith(" request_id=8251ca5e") and "a897" not in line
