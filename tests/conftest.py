@@ -234,3 +234,34 @@ def postgres_db() -> Iterator[str]:
     with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres",
                          autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (Debian's package) driven by Selenium with Debian's chromedriver."""
+    import shutil as _shutil
+
+    if not (_shutil.which("chromium") and _shutil.which("chromedriver")):
+        message = "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+        if IN_CI:
+            pytest.fail(message + "; .ci/run installs them")
+        pytest.skip(message)
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        if IN_CI:
+            pytest.fail("selenium is not installed (it is in the test extra)")
+        pytest.skip("selenium is not installed")
+    options = webdriver.ChromeOptions()
+    options.binary_location = _shutil.which("chromium") or ""
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=1400,900"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(_shutil.which("chromedriver") or ""), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()

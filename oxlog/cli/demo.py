@@ -68,11 +68,12 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(f"\noxlog demo: one request, correlation ID {cid}, "
                      f"{time.monotonic() - started:.1f} s; logs in {log_dir}\n"
                      f"Trace it again with:  oxlog trace {cid} {log_dir / 'json.log'}\n"
-                     f"The beat dispatch has its own:  oxlog trace {beat_cid}\n\n")
+                     f"The beat dispatch has its own:  oxlog trace {beat_cid}\n"
+                     f"The waterfall, to open in a browser:  {log_dir / 'trace.html'}\n\n")
     sys.stdout.flush()
     from oxlog.cli import main
 
-    return main(["trace", cid, str(log_dir / "json.log")])
+    return main(["trace", cid, str(log_dir / "json.log"), "--html", str(log_dir / "trace.html")])
 
 
 def _environment(log_dir: Path, broker: str) -> dict[str, str]:

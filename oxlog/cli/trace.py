@@ -13,7 +13,9 @@ import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from oxlog.cli import waterfall
 from oxlog.cli.errors import EXIT_FOUND, EXIT_OK, CliError
 from oxlog.cli.reading import (
     FileSource,
@@ -49,6 +51,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("files", metavar="FILES", nargs="*", help="json.log files, .gz, or -")
     parser.add_argument("--no-lines", action="store_true", help="hide each node's log lines")
     parser.add_argument("--json", action="store_true", help="print the tree as JSON")
+    parser.add_argument("--html", metavar="FILE", type=Path,
+                        help="also write the workflow as a waterfall: one self-contained HTML file")
     parser.set_defaults(run=run)
 
 
@@ -68,6 +72,12 @@ def run(args: argparse.Namespace) -> int:
         skipped.report()
     workflow = build_workflow(workflow_lines, target.key_field, target.value, target.marked)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20 * (len(workflow.tasks) + 50)))
+    if args.html is not None:
+        try:
+            waterfall.write(workflow_dict(workflow, asked, True), args.html)
+        except OSError as error:
+            raise CliError(f"cannot write {args.html}: {error.strerror or error}") from None
+        sys.stderr.write(f"oxlog: wrote the waterfall to {args.html}\n")
     if args.json:
         json.dump(workflow_dict(workflow, asked, not args.no_lines), sys.stdout, default=str)
         sys.stdout.write("\n")

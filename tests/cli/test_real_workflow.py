@@ -108,3 +108,31 @@ def test_lost_finds_a_task_sent_to_a_queue_no_worker_consumes(tmp_path: Path) ->
     entries = lost if isinstance(lost, list) else lost.get("lost", [])
     assert [e["task_name"] for e in entries] == ["oxlog.demo.project.tasks.nightly_report"]
     assert entries[0]["queue"] == "nobody-listens"
+
+
+def test_demo_writes_its_waterfall_and_says_where(demo: Any, browser: Any) -> None:
+    """The demo's trace.html opens in Chromium with one row per node of its workflow.
+
+    Its screenshot is docs/images/waterfall.png (``OXLOG_UPDATE_DOCS=1`` rewrites it).
+    """
+    import os
+
+    from selenium.webdriver.common.by import By
+
+    page = demo["tmp"] / "logs" / "trace.html"
+    assert f"The waterfall, to open in a browser:  {page}" in demo["run"].stdout
+    tree = json.loads(_oxlog("trace", demo["cid"], "--json", str(demo["tmp"] / "logs" / "json.log"),
+                             cwd=demo["tmp"]).stdout)["root"]
+    count, stack = 0, [tree]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(node["children"])
+    browser.get(page.as_uri())
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".row")) == count
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    target = (ROOT / "docs" / "images" / "waterfall.png" if os.environ.get("OXLOG_UPDATE_DOCS")
+              else demo["tmp"] / "waterfall.png")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    browser.find_elements(By.CSS_SELECTOR, ".row")[2].click()
+    assert browser.save_screenshot(str(target))
