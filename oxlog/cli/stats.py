@@ -211,7 +211,8 @@ def run(args: argparse.Namespace) -> int:
     skipped = Skipped()
     aggregator = Aggregator(args.by, since)
     try:
-        for record in iter_task_events(sources, skipped, _wanted(args.by)):
+        for record in iter_task_events(sources, skipped, _wanted(args.by),
+                                       only_with={b"rece": b'"eta'}):
             aggregator.add(record)
     finally:
         skipped.report()
