@@ -1,4 +1,5 @@
-"""The shipped lnav format: ``lnav -i`` makes json.log browsable, correlation ID as operation."""
+"""The shipped lnav formats: ``lnav -i`` makes json.log and flat_line.log browsable, the
+whole correlation ID as lnav's operation ID."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from typing import Any
 
 import pytest
 
-FORMAT = Path(__file__).resolve().parent.parent / "oxlog" / "lnav" / "oxlog_json.json"
+FORMATS = Path(__file__).resolve().parent.parent / "oxlog" / "lnav"
 
 
 @pytest.mark.skipif(shutil.which("lnav") is None, reason="lnav is not installed")
-def test_lnav_reads_json_log_with_correlation_id_as_operation(run_python: Any,
-                                                             tmp_path: Path) -> None:
-    """Every line is parsed as oxlog_json; lines group by correlation ID (lnav's log_opid)."""
+@pytest.mark.parametrize(("table", "log_name"), [("oxlog_json", "json.log"),
+                                                 ("oxlog_logfmt", "flat_line.log")])
+def test_lnav_reads_the_log_with_the_whole_correlation_id_as_operation(
+        table: str, log_name: str, run_python: Any, tmp_path: Path) -> None:
+    """Every line is parsed by the format; (log_opid, level) counts equal json.log's exactly,
+    so ``WHERE log_opid = '<id>'`` finds a request's lines."""
     run = run_python("""
         import django
         django.setup()
@@ -26,42 +30,12 @@ def test_lnav_reads_json_log_with_correlation_id_as_operation(run_python: Any,
         client.get("/ok/", HTTP_CORRELATION_ID="6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90")
         client.get("/boom/", HTTP_CORRELATION_ID="0d2e4f6a8b0c2e4f6a8b0c2e4f6a8b0c")
     """)
-    log = run.log_dir / "json.log"
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    subprocess.run(["lnav", "-i", str(FORMAT)], env=env, check=True, capture_output=True)
+    subprocess.run(["lnav", "-i", str(FORMATS / f"{table}.json")], env=env, check=True,
+                   capture_output=True)
     query = subprocess.run(
-        ["lnav", "-n", "-c", ";SELECT log_opid, log_level, count(*) AS n FROM oxlog_json "
-         "GROUP BY log_opid, log_level", "-c", ":write-json-to -", str(log)],
-        env=env, check=True, capture_output=True, text=True)
-    rows = json.loads(query.stdout)
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert sum(row["n"] for row in rows) == len(records)
-    expected = Counter((r.get("correlation_id"), r["level"]) for r in records)
-    # log_opid is the whole correlation ID, so WHERE log_opid = '<id>' finds its lines.
-    assert Counter({(row["log_opid"], row["log_level"]): row["n"] for row in rows}) == expected
-
-
-LOGFMT_FORMAT = FORMAT.parent / "oxlog_logfmt.json"
-
-
-@pytest.mark.skipif(shutil.which("lnav") is None, reason="lnav is not installed")
-def test_lnav_reads_flat_line_log_with_correlation_id_as_operation(run_python: Any,
-                                                                  tmp_path: Path) -> None:
-    """flat_line.log is recognised (oxlog_logfmt), every line, grouped by the whole ID."""
-    run = run_python("""
-        import django
-        django.setup()
-        from django.test import Client
-        client = Client(raise_request_exception=False)
-        client.get("/ok/", HTTP_CORRELATION_ID="6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90")
-        client.get("/boom/", HTTP_CORRELATION_ID="0d2e4f6a8b0c2e4f6a8b0c2e4f6a8b0c")
-    """)
-    log = run.log_dir / "flat_line.log"
-    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    subprocess.run(["lnav", "-i", str(LOGFMT_FORMAT)], env=env, check=True, capture_output=True)
-    query = subprocess.run(
-        ["lnav", "-n", "-c", ";SELECT log_opid, log_level, count(*) AS n FROM oxlog_logfmt "
-         "GROUP BY log_opid, log_level", "-c", ":write-json-to -", str(log)],
+        ["lnav", "-n", "-c", f";SELECT log_opid, log_level, count(*) AS n FROM {table} "
+         "GROUP BY log_opid, log_level", "-c", ":write-json-to -", str(run.log_dir / log_name)],
         env=env, check=True, capture_output=True, text=True)
     rows = json.loads(query.stdout)
     records = [json.loads(line) for line in (run.log_dir / "json.log").read_text().splitlines()]
