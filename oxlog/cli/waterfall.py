@@ -2,7 +2,8 @@
 
 One row per request and task, in tree order (children under their publisher, indented),
 on one time axis: a light bar for the time a task waited in the queue (enqueued →
-started) and a solid bar for its run (started → finished), coloured by outcome. The
+started) and a solid bar for its run (started → finished), coloured by outcome, a
+retried task marked "retried N times". The
 totals (tasks, failed, retried, the workflow's span) are at the top; clicking a row
 shows its own log lines. No network, no CDN, no font: one file, inline CSS and a few
 lines of inline JavaScript, so it opens from a mail attachment or a CI artefact.
@@ -105,6 +106,10 @@ def _row(index: int, depth: int, node: dict[str, Any], t0: datetime, span: float
         bars.append(_bar("wait", enqueued, finished or enqueued, t0, span))
     label = html.escape(node["name"])
     took = f"{node['duration_ms']:.1f} ms" if isinstance(node.get("duration_ms"), int | float) else ""
+    retries = node.get("retries") or 0
+    if retries:
+        took += f' <span class="retries">retried {retries}&times;</span>'
+
     lines = "\n".join(html.escape(_line_text(record)) for record in node.get("lines", []))
     return (
         f'<div class="row" data-index="{index}" data-id="{html.escape(node["id"])}" '
@@ -155,7 +160,7 @@ h1 {{ font-size: 15px; margin: 0 0 4px; }}
 .bar.run.retry {{ background: #d97706; }} .bar.run.unknown, .bar.run.other {{ background: #6b7280; }}
 .state {{ display: inline-block; width: 72px; }} .state.failed {{ color: #dc2626; }}
 .state.ok {{ color: #16a34a; }} .state.retry {{ color: #d97706; }}
-.took {{ color: #6b7280; }}
+.took {{ color: #6b7280; }} .retries {{ color: #d97706; font-weight: bold; }}
 .lines {{ margin: 0; padding: 6px 8px 8px 24px; background: #fbfbfc; border-bottom: 1px solid #eef0f3;
           white-space: pre-wrap; font-size: 12px; }}
 </style></head>

@@ -68,6 +68,9 @@ def test_one_row_per_node_in_tree_order_with_bars_where_the_times_say(page: Any)
         width = (end - start).total_seconds() / span * track["width"]
         assert abs(bar["x"] - left) <= 1, node["name"]
         assert abs(bar["width"] - max(width, 1)) <= 1, node["name"]
+    retried = {n["id"] for n in nodes if n.get("retries")}
+    assert retried and {r.get_attribute("data-id") for r in rows
+                        if r.find_elements(By.CSS_SELECTOR, ".retries")} == retried
     failed = [r for r in rows if r.get_attribute("data-state") == "failed"]
     assert failed and all(r.find_element(By.CSS_SELECTOR, ".bar.run").get_attribute("class")
                           == "bar run failed" for r in failed)
