@@ -21,6 +21,16 @@ import uuid
 MAX_LENGTH = 36
 
 
+def guid_header_name() -> str:
+    """The header django-guid reads and echoes the ID in (``DJANGO_GUID["GUID_HEADER_NAME"]``)."""
+    try:
+        from django_guid.config import settings as guid_settings  # needs Django settings
+
+        return str(guid_settings.guid_header_name)
+    except Exception:
+        return "Correlation-ID"
+
+
 def new_correlation_id() -> str:
     """A fresh correlation ID: 32 lower-case hex digits."""
     return uuid.uuid4().hex

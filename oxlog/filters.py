@@ -141,15 +141,6 @@ def _gunicorn_fields(attrs: dict[str, Any], atoms: Mapping[str, Any]) -> None:
     if str(atoms.get("D", "")).isdigit():
         attrs["duration_ms"] = int(atoms["D"]) / 1000
     if context.current_correlation_id() is None:
-        sent = atoms.get(f"{{{_response_header().lower()}}}o")
+        sent = atoms.get(f"{{{correlation.guid_header_name().lower()}}}o")
         if correlation.is_valid(sent):
             attrs["correlation_id"] = sent
-
-
-def _response_header() -> str:
-    try:
-        from django_guid.config import settings as guid_settings
-
-        return str(guid_settings.guid_header_name)
-    except Exception:
-        return "Correlation-ID"

@@ -32,17 +32,6 @@ def _meta_key(header: str) -> str:
     return "HTTP_" + header.upper().replace("-", "_")
 
 
-def _header_meta_key() -> str:
-    """The ``request.META`` key of django-guid's header."""
-    try:
-        from django_guid.config import settings as guid_settings
-
-        name = str(guid_settings.guid_header_name)
-    except Exception:
-        name = "Correlation-ID"
-    return _meta_key(name)
-
-
 class CorrelationIdGuard:
     """Drop a non-canonical incoming correlation ID so that a new one is used."""
 
@@ -51,7 +40,7 @@ class CorrelationIdGuard:
 
     def __init__(self, get_response: Callable[[Any], Any]) -> None:
         self.get_response = get_response
-        self.meta_key = _header_meta_key()
+        self.meta_key = _meta_key(correlation.guid_header_name())  # django-guid's header
         self.sources = [(name, _meta_key(name), name.lower() == "traceparent")
                         for name in current_settings().request_headers]
         self._async = iscoroutinefunction(get_response)

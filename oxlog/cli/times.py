@@ -65,10 +65,7 @@ def iso_key(timestamp: object) -> str | None:
 
 
 def timestamp_key(timestamp: str) -> str:
-    """Return a sort key for a log timestamp (they compare as strings when normalised)."""
-    if timestamp.endswith("Z") and len(timestamp) == 27:
-        return timestamp
-    try:
-        return format_timestamp(parse_timestamp(timestamp))
-    except ValueError:
-        return timestamp
+    """Return a sort key for a log timestamp (they compare as strings when normalised);
+    one that is not ISO 8601 is its own key."""
+    key = iso_key(timestamp)
+    return timestamp if key is None else key

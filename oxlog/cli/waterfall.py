@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from oxlog.cli.times import iso_key, parse_timestamp
+from oxlog.cli.times import parse_timestamp
 
 #: Colours of a run's bar by the node's final state.
 STATE_CLASSES = {"succeeded": "ok", "failed": "failed", "retrying": "retry", "revoked": "failed",
@@ -41,7 +41,12 @@ def rows(root: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _time(value: Any) -> datetime | None:
-    return parse_timestamp(value) if iso_key(value) is not None else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        return None
 
 
 def node_times(node: dict[str, Any]) -> tuple[datetime | None, datetime | None, datetime | None]:
