@@ -89,8 +89,8 @@ def _run_part(part: str, tasks: int) -> None:
 
     if part == "event":
         from oxlog import context
+        from oxlog._event import log_event
         from oxlog.celery import signals as oxlog_signals
-        from oxlog.events import log_event
 
         context.replace_context({"correlation_id": uuid.uuid4().hex, "task_id": str(uuid.uuid4()),
                                  "task_name": task.name, "root_task_id": str(uuid.uuid4())})

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "ConfigurationError": "oxlog.conf",
-    "Settings": "oxlog.conf",
-    "build_logging_config": "oxlog.configuration",
-    "configure": "oxlog.configuration",
-    "configure_logging": "oxlog.configuration",
-    "current_settings": "oxlog.configuration",
-    "is_configured": "oxlog.configuration",
+    "ConfigurationError": "oxlog._options",
+    "Settings": "oxlog._options",
+    "build_logging_config": "oxlog._logging_dict",
+    "configure": "oxlog._configure",
+    "configure_logging": "oxlog._django_logging",
+    "current_settings": "oxlog._options",
+    "is_configured": "oxlog._options",
     "bind": "oxlog.context",
     "bound": "oxlog.context",
     "current_correlation_id": "oxlog.context",
@@ -34,8 +34,6 @@ _EXPORTS = {
     "ConsoleHandler": "oxlog.handlers",
     "FileHandler": "oxlog.handlers",
     "Redactor": "oxlog.processors",
-    "event_from_record": "oxlog.processors",
-    "format_timestamp": "oxlog.processors",
     "ConsoleRenderer": "oxlog.renderers",
     "ECSRenderer": "oxlog.renderers",
     "JSONRenderer": "oxlog.renderers",
@@ -63,8 +61,6 @@ __all__ = [
     "configure_logging",
     "current_correlation_id",
     "current_settings",
-    "event_from_record",
-    "format_timestamp",
     "get_context",
     "is_configured",
     "new_correlation_id",
@@ -82,17 +78,13 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from oxlog.conf import ConfigurationError, Settings
-    from oxlog.configuration import (
-        build_logging_config,
-        configure,
-        configure_logging,
-        current_settings,
-        is_configured,
-    )
+    from oxlog._configure import configure
+    from oxlog._django_logging import configure_logging
+    from oxlog._logging_dict import build_logging_config
+    from oxlog._options import ConfigurationError, Settings, current_settings, is_configured
     from oxlog.context import bind, bound, current_correlation_id, get_context, reset
     from oxlog.correlation import new_correlation_id
     from oxlog.formatters import ConsoleFormatter, JSONFormatter, LogfmtFormatter
     from oxlog.handlers import ConsoleHandler, FileHandler
-    from oxlog.processors import Redactor, event_from_record, format_timestamp
+    from oxlog.processors import Redactor
     from oxlog.renderers import ConsoleRenderer, ECSRenderer, JSONRenderer, LogfmtRenderer

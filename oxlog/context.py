@@ -18,16 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-#: Context keys in the order they are written on every line.
-WORKFLOW_KEYS = (
-    "correlation_id",
-    "request_id",
-    "task_id",
-    "task_name",
-    "parent_task_id",
-    "root_task_id",
-    "retries",
-)
+from oxlog._schema import WORKFLOW_KEYS
 
 _EMPTY: Mapping[str, Any] = {}
 _workflow: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(

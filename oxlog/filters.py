@@ -1,5 +1,5 @@
-"""Logging filters: context for the application's own handlers, fields for access lines,
-and the Celery lines oxlog's events replace."""
+"""Logging filters: the workflow context for the application's own handlers, and the
+fields of servers' access lines. (The filters of Celery's lines are in ``oxlog.celery.filters``.)"""
 
 from __future__ import annotations
 
@@ -8,67 +8,11 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
-from oxlog import context, correlation, processors
-
-try:
-    from celery.app import trace as _trace
-    from celery.worker import request as _request
-
-    _DUPLICATES = frozenset({
-        _trace.LOG_RECEIVED,  # said by oxlog's task_received, with the task's context
-        _trace.LOG_SUCCESS,  # task_succeeded (and without the return value)
-        _trace.LOG_FAILURE,  # task_failed
-        _trace.LOG_RETRY,  # task_retrying
-        _request.__dict__.get("LOG_FAILURE", "\0"),
-    })
-except ImportError:  # pragma: no cover - Celery is a dependency
-    _DUPLICATES = frozenset()
-
-_WORKER_LOST = "Task handler raised error: %r"
-
-
-class DropCeleryDuplicates(logging.Filter):
-    """Drop Celery's plain lines that one of oxlog's task events says already.
-
-    Celery's "Task X[id] received" (logged before any signal, so without context),
-    "succeeded in" (which logs the task's return value at INFO), "raised
-    unexpected", "retry:" and the main process's "Task handler raised error" for a
-    lost worker: oxlog writes ``task_received``, ``task_succeeded``,
-    ``task_failed`` and ``task_retrying`` instead, each once, with the workflow
-    context. ``OXLOG_CELERY_PLAIN_LINES = True`` keeps Celery's lines.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Keep *record* unless it is one of Celery's duplicated lines."""
-        return record.msg not in _DUPLICATES and record.msg != _WORKER_LOST
-
-
-class AddTaskContext(logging.Filter):
-    """Give the worker main process's task lines (time limits, lost workers) their context.
-
-    Celery logs "Hard time limit (…) exceeded for name[id]" in the main process,
-    outside any task: this filter finds the task by the ID in the line's arguments
-    among the requests the main process received, and adds its workflow context.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Add the context of the task named in *record*'s arguments, if known."""
-        args = record.args if isinstance(record.args, tuple) else ()
-        if args and "correlation_id" not in record.__dict__:
-            try:
-                from oxlog.celery.signals import context_of_live_task
-            except ImportError:  # pragma: no cover
-                return True
-            for arg in args:
-                values = context_of_live_task(arg) if isinstance(arg, str) else None
-                if values:
-                    record.__dict__.update(values)
-                    break
-        return True
-
+from oxlog import _schema, context, correlation
+from oxlog._event import event_from_record
 
 #: Event keys that are not record attributes to add: the head and oxlog's text renderings.
-_NOT_ATTRIBUTES = frozenset({*processors.HEAD_KEYS, "event", "msg", "exception", "stack"})
+_NOT_ATTRIBUTES = frozenset({*_schema.HEAD_KEYS, *_schema.MESSAGE_KEYS, *_schema.TAIL_KEYS})
 
 
 class AddWorkflowContext(logging.Filter):
@@ -84,7 +28,7 @@ class AddWorkflowContext(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Add the context to *record*; never drops it."""
         try:
-            event = processors.event_from_record(record)
+            event = event_from_record(record)
             attrs = record.__dict__
             for key, value in event.items():
                 if key not in attrs and key not in _NOT_ATTRIBUTES:

@@ -1,6 +1,6 @@
 """``logging.Formatter`` classes for ``LOGGING``: ``json_formatter``, ``key_value``, ``plain_console``.
 
-Each one turns a record into oxlog's event dict (:func:`oxlog.processors.event_from_record`,
+Each one turns a record into oxlog's event dict (:func:`oxlog._event.event_from_record`,
 built once per record however many handlers format it) and renders it. oxlog's
 handlers call :meth:`OxlogFormatter.render_event` directly for structlog events,
 which never become ``LogRecord`` objects.
@@ -9,11 +9,12 @@ which never become ``LogRecord`` objects.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from oxlog import processors, renderers, values
+from oxlog import renderers
+from oxlog._event import event_from_record, fallback_event, options
+from oxlog._report import report
 
 Renderer = Callable[[Mapping[str, Any]], str]
 
@@ -34,23 +35,14 @@ class OxlogFormatter(logging.Formatter):
         be rendered gives a placeholder line instead, reported once.
         """
         try:
-            return self.render_event(processors.event_from_record(record))
+            return self.render_event(event_from_record(record))
         except Exception as exc:
             return self.render_fallback(None, record, exc)
 
     def render_fallback(self, event_dict: Mapping[str, Any] | None,
                         record: logging.LogRecord | None, exc: BaseException) -> str:
         """The line written for a record that could not be rendered (reported once)."""
-        from oxlog.handlers import report
-
-        report(f"render:{type(exc).__name__}",
-               f"a record could not be rendered ({type(exc).__name__}); "
-               "a placeholder line was written instead")
-        stand_in = fallback_event(event_dict, record, exc)
-        try:
-            return self.render_event(stand_in)
-        except Exception:
-            return renderers.dumps(stand_in)
+        return fallback_line(self, event_dict, record, exc)
 
     def render_event(self, event_dict: Mapping[str, Any], colors: bool = False) -> str:
         """Render an event dict as one line."""
@@ -61,7 +53,7 @@ class JSONFormatter(OxlogFormatter):
     """One JSON object per line; ``schema="ecs"`` writes Elastic Common Schema names."""
 
     def __init__(self, schema: str = "oxlog", message_key: str | None = None) -> None:
-        key = message_key or processors.options.message_key
+        key = message_key or options.message_key
         # oxlog's own schema goes straight to the encoder (JSONRenderer is dumps, as a class).
         renderer: Renderer = renderers.ECSRenderer(key) if schema == "ecs" else renderers.dumps
         super().__init__(renderer)
@@ -78,7 +70,7 @@ class ConsoleFormatter(OxlogFormatter):
     """Aligned, optionally coloured columns for people; colours are the handler's call."""
 
     def __init__(self, message_key: str | None = None) -> None:
-        key = message_key or processors.options.message_key
+        key = message_key or options.message_key
         super().__init__(renderers.ConsoleRenderer(colors=False, message_key=key))
         self._colored = renderers.ConsoleRenderer(colors=True, message_key=key)
 
@@ -87,28 +79,20 @@ class ConsoleFormatter(OxlogFormatter):
         return (self._colored if colors else self.renderer)(event_dict)
 
 
-def fallback_event(event_dict: Mapping[str, Any] | None, record: logging.LogRecord | None,
-                   error: BaseException) -> dict[str, Any]:
-    """A minimal, always-renderable stand-in for a record that failed to render."""
-    source: Mapping[str, Any] = event_dict if isinstance(event_dict, Mapping) else {}
-    key = processors.options.message_key
+def fallback_line(formatter: OxlogFormatter | None, event_dict: Mapping[str, Any] | None,
+                  record: logging.LogRecord | None, exc: BaseException) -> str:
+    """The one line written for a record that could not be rendered, and its one report.
 
-    def pick(name: str, from_record: Callable[[logging.LogRecord], Any], default: Any) -> str:
+    The stand-in (:func:`oxlog._event.fallback_event`) is rendered by *formatter* when it
+    can be, else as JSON.
+    """
+    report(f"render:{type(exc).__name__}",
+           f"a record could not be rendered ({type(exc).__name__}); "
+           "a placeholder line was written instead")
+    stand_in = fallback_event(event_dict, record, exc)
+    if formatter is not None:
         try:
-            value = source.get(name) if source else None
-            if value is None and record is not None:
-                value = from_record(record)
-            text = "" if value is None else values.safe_str(value)
+            return formatter.render_event(stand_in)
         except Exception:
-            text = ""
-        return text or values.safe_str(default)
-
-    return {
-        "timestamp": pick("timestamp", lambda r: processors.format_timestamp(r.created),
-                          processors.format_timestamp(time.time())),
-        "level": pick("level", lambda r: r.levelname.lower(), "error"),
-        "logger": pick("logger", lambda r: r.name, ""),
-        key: pick(key, lambda r: r.msg, ""),
-        "process": processors.PID,
-        "oxlog_error": f"this record could not be rendered: {type(error).__name__}",
-    }
+            pass
+    return renderers.dumps(stand_in)

@@ -25,29 +25,12 @@ import weakref
 from collections.abc import Mapping
 from typing import IO, Any
 
-from oxlog.formatters import OxlogFormatter, fallback_event
-from oxlog.processors import event_from_record
+from oxlog._event import event_from_record, rerun_with_added
+from oxlog._report import forget, report
+from oxlog.formatters import OxlogFormatter, fallback_line
 
-_reported: set[str] = set()
 #: Python 3.12 made ``Filterer.filter`` and ``Handler.handle`` return the record.
 _FILTERS_RETURN_RECORDS = sys.version_info >= (3, 12)
-
-
-def report(key: str, text: str) -> None:
-    """Write one bounded line about oxlog itself to stderr, once per *key*."""
-    if key in _reported:
-        return
-    _reported.add(key)
-    line = ("oxlog: " + text)[:500].replace("\n", " ") + "\n"
-    try:
-        os.write(2, line.encode("utf-8", "replace"))
-    except OSError:
-        pass
-
-
-def forget_reports() -> None:
-    """Let every problem be reported again (tests; after a reconfiguration)."""
-    _reported.clear()
 
 
 class OxlogHandler(logging.Handler):
@@ -60,11 +43,19 @@ class OxlogHandler(logging.Handler):
         record to emit instead, and the emitted record is returned (a bool before 3.12).
         """
         if self.filters:
+            # The line as the logger's filters left the record (a structlog call's event is
+            # made before any handler runs): attributes this handler's filters add become
+            # fields on top of it, whichever handler built the event first.
+            event = event_from_record(record)
+            before = len(record.__dict__)
             result = self.filter(record)
             if not result:
                 return result
-            if isinstance(result, logging.LogRecord):
+            if isinstance(result, logging.LogRecord) and result is not record:
                 record = result
+            elif len(record.__dict__) != before:
+                added = dict(list(record.__dict__.items())[before:])
+                record._oxlog_event = rerun_with_added(event, added)
         self.emit(record)
         return record if _FILTERS_RETURN_RECORDS else True
 
@@ -97,14 +88,8 @@ class OxlogHandler(logging.Handler):
     def _fallback(self, event_dict: Mapping[str, Any] | None, record: logging.LogRecord | None,
                   exc: BaseException) -> str:
         formatter = self.formatter
-        if isinstance(formatter, OxlogFormatter):
-            return formatter.render_fallback(event_dict, record, exc)
-        report(f"render:{type(exc).__name__}",
-               f"a record could not be rendered ({type(exc).__name__}); "
-               "a placeholder line was written instead")
-        from oxlog.renderers import dumps
-
-        return dumps(fallback_event(event_dict, record, exc))
+        return fallback_line(formatter if isinstance(formatter, OxlogFormatter) else None,
+                             event_dict, record, exc)
 
     def write_line(self, text: str) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -239,10 +224,10 @@ class FileHandler(OxlogHandler):
         if old >= 0:
             self._retire(old, now)
         if self._stuck is not None:
-            _reported.discard(f"stuck:{self.baseFilename}:{self._stuck}")
+            forget(f"stuck:{self.baseFilename}:{self._stuck}")
             self._stuck = None
             report(f"reopened:{self.baseFilename}", f"reopened {self.baseFilename[-200:]}")
-            _reported.discard(f"reopened:{self.baseFilename}")
+            forget(f"reopened:{self.baseFilename}")
 
     def _retire(self, fd: int, now: float) -> None:
         self._retired.append((now, fd))
@@ -263,7 +248,7 @@ class FileHandler(OxlogHandler):
             report(f"file:{self.baseFilename}:{self._failing}",
                    f"cannot write {self.baseFilename[-200:]} ({self._failing}); records for it "
                    "are dropped and counted until it is writable again")
-            _reported.discard(f"recovered:{self.baseFilename}")
+            forget(f"recovered:{self.baseFilename}")
         if self._fd >= 0:
             self._retire(self._fd, now)
             self._fd = -1
@@ -271,7 +256,7 @@ class FileHandler(OxlogHandler):
 
     def _recovered(self) -> None:
         dropped, self._dropped = self._dropped, 0
-        _reported.discard(f"file:{self.baseFilename}:{self._failing}")
+        forget(f"file:{self.baseFilename}:{self._failing}")
         self._failing = None
         report(f"recovered:{self.baseFilename}",
                f"writing {self.baseFilename[-200:]} again; {dropped} records were dropped")
@@ -355,3 +340,8 @@ def wants_color(stream: Any) -> bool:
         return bool(stream.isatty())
     except Exception:
         return False
+
+
+def root_has_oxlog_handlers() -> bool:
+    """Whether the root logger has at least one of oxlog's handlers."""
+    return any(isinstance(h, OxlogHandler) for h in logging.getLogger().handlers)

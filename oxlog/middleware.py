@@ -21,9 +21,9 @@ import structlog
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
 from oxlog import correlation
-from oxlog.configuration import current_settings
+from oxlog._event import log_event
+from oxlog._options import current_settings
 from oxlog.context import bound
-from oxlog.events import log_event
 
 logger = structlog.get_logger("oxlog.middleware")
 

@@ -1,200 +1,29 @@
-"""The processors that turn a log call or a ``LogRecord`` into oxlog's event dict.
+"""The processors of oxlog's chain: each a small callable that adds or changes fields.
 
-Both paths start from the same *head* — ``timestamp``, ``level``, ``logger``, the
-message, ``process`` — built by :func:`event_from_call` (structlog calls) or
-:func:`event_from_record` (plain ``logging`` records: Django's, Celery's,
-third-party libraries'), with the call's own keys parked under ``"_kw"``. Then one
-chain of processors, shared by both paths (:func:`build_chain`), adds the rest in
-the documented field order: workflow context, user-bound structlog context,
-``service``/``env``, the call's keys, ``exception``, then redaction.
-
-Building the dict in its final order once means every renderer writes it as it
-stands and two renderers (``json.log`` and ``flat_line.log``) share one event.
+They run, in this order, over the event dict ``oxlog._event`` builds for every record
+(structlog calls and plain ``logging`` records alike; :func:`oxlog._event.build_chain`
+assembles them for a configuration): the workflow context, what the code bound with
+structlog, ``service``/``env``, the call's own keys, ``exception``, then redaction and
+truncation. Like ``structlog.processors``, each takes ``(logger, method_name,
+event_dict)`` and returns the event dict.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import re
-import sys
-import time
 import traceback
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 import structlog
 
+from oxlog import _schema
 from oxlog import context as _context
-from oxlog.values import placeholder, safe_repr, safe_str, to_jsonable
+from oxlog._values import free_key, placeholder, safe_str, to_jsonable
 
 EventDict = MutableMapping[str, Any]
-Processor = Any  # structlog.typing.Processor, kept loose for speed-minded callables
 
-HEAD_KEYS = ("timestamp", "level", "logger", "message", "process")
 REDACTED = "[REDACTED]"
-
-_LEVEL_NAMES = {10: "debug", 20: "info", 30: "warning", 40: "error", 50: "critical"}
-
-
-def level_name(levelno: int) -> str:
-    """The lower-case name of a level number (``20`` → ``"info"``)."""
-    name = _LEVEL_NAMES.get(levelno)
-    return name if name is not None else str(logging.getLevelName(levelno)).lower()
-
-
-# --- timestamps ---------------------------------------------------------------
-
-_second_cache: tuple[int, str] = (-1, "")
-
-
-def format_timestamp(when: float) -> str:
-    """ISO 8601 in UTC with microseconds and ``Z``: ``2026-12-01T20:01:02.000123Z``.
-
-    The date-and-second prefix is cached: it changes once a second, not per line.
-    """
-    global _second_cache
-    second = int(when)
-    cached = _second_cache
-    if cached[0] != second:
-        cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
-        _second_cache = cached
-    return f"{cached[1]}.{int((when - second) * 1_000_000):06d}Z"
-
-
-# --- process id, kept current across fork (prefork children, gunicorn workers) --
-
-PID = os.getpid()
-
-
-def _after_fork() -> None:
-    global PID
-    PID = os.getpid()
-
-
-os.register_at_fork(after_in_child=_after_fork)
-
-
-def percent_format(template: object, args: tuple[Any, ...]) -> tuple[str, list[str] | None]:
-    """``template % args``; on a ``%`` mistake, the template and the arguments' reprs."""
-    try:
-        text = template % args if args else template  # type: ignore[operator]
-    except Exception:
-        return safe_str(template), [safe_repr(a) for a in args]
-    return (text if type(text) is str else safe_str(text)), None
-
-
-# --- the two heads ------------------------------------------------------------
-
-
-class _Options:
-    """What the heads need from the configuration; set by :func:`oxlog.configure`."""
-
-    message_key = "message"
-
-
-options = _Options()
-
-
-def event_from_call(
-    name: str, levelno: int, args: tuple[Any, ...], kw: dict[str, Any], bound: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The head of a structlog call's event dict; the call's keys go under ``"_kw"``."""
-    if args:
-        event: Any = args[0]
-        message, bad_args = percent_format(event, args[1:]) if len(args) > 1 else (event, None)
-        if bad_args is not None:
-            kw["message_args"] = bad_args
-    else:
-        message = kw.pop("event", None)
-        if message is None and options.message_key in kw:  # log.info(message="paid")
-            message = kw.pop(options.message_key)
-    if type(message) is not str:
-        message = "" if message is None else safe_str(message)
-    ed: dict[str, Any] = {
-        "timestamp": format_timestamp(time.time()),
-        "level": _LEVEL_NAMES.get(levelno) or level_name(levelno),
-        "logger": name,
-        options.message_key: message,
-        "process": PID,
-    }
-    if bound:
-        kw = {**bound, **kw}
-    if kw:
-        ed["_kw"] = kw
-    return ed
-
-
-#: Attributes every ``LogRecord`` has; anything else on a record came from ``extra=``.
-RECORD_ATTRS = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", None, None))
-) | {"message", "asctime", "_oxlog_event", "taskName"}
-
-
-_PLAIN_RECORD_SIZE = len(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
-
-
-def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
-    """The event dict of a stdlib record, built once and cached on the record."""
-    ed: dict[str, Any] | None = record.__dict__.get("_oxlog_event")
-    if ed is None:
-        ed = _record_head(record)
-        # Most records carry no extra=, exception or stack: skip the processors that
-        # would only find nothing to do (this runs for every record).
-        chain = _chain if ("_kw" in ed or "_exc_info" in ed or "_stack" in ed) else _short_chain
-        for proc in chain:
-            ed = proc(None, "", ed)
-        record._oxlog_event = ed
-    return ed
-
-
-def _record_head(record: logging.LogRecord) -> dict[str, Any]:
-    msg, args = record.msg, record.args
-    if not args and type(msg) is str:  # the common case, without a call
-        message, bad_args = msg, None
-    else:
-        message, bad_args = percent_format(msg, args or ())  # type: ignore[arg-type]
-    ed: dict[str, Any] = {
-        "timestamp": format_timestamp(record.created),
-        "level": _LEVEL_NAMES.get(record.levelno) or level_name(record.levelno),
-        "logger": record.name,
-        options.message_key: message,
-        "process": record.process,
-    }
-    attrs = record.__dict__
-    extra: dict[Any, Any] = {}
-    if len(attrs) != _PLAIN_RECORD_SIZE:  # a record without extra= has exactly these
-        extra_keys = attrs.keys() - RECORD_ATTRS
-        if extra_keys:
-            extra = {k: v for k, v in attrs.items() if k in extra_keys}
-    if extra and not all(type(k) is str for k in extra):  # extra={1: …}: keys become text
-        extra = _text_keys(extra)
-    if bad_args is not None:
-        extra["message_args"] = bad_args
-    if extra:
-        ed["_kw"] = extra
-    if record.exc_info and record.exc_info[0] is not None:
-        ed["_exc_info"] = record.exc_info
-    if record.stack_info:
-        ed["_stack"] = record.stack_info
-    return ed
-
-
-def _text_keys(extra: dict[Any, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in extra.items():
-        name = key if type(key) is str else safe_str(key)
-        while name in out:
-            name = "_" + name
-        out[name] = value
-    return out
-
-
-# --- the shared chain -----------------------------------------------------------
-
-_chain: list[Processor] = []
-#: The chain without the processors that only handle call keys, exceptions and stacks.
-_short_chain: list[Processor] = []
 
 
 def add_workflow_context(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
@@ -243,8 +72,8 @@ class MergeCallKeys:
 
     __slots__ = ("_any", "owned")
 
-    ALWAYS_OWNED = frozenset({"exception", "stack"})
-    call_data_only = True  # nothing to do without "_kw": skipped then (see event_from_record)
+    ALWAYS_OWNED = frozenset(_schema.TAIL_KEYS)
+    call_data_only = True  # nothing to do without "_kw": skipped then (_event.event_from_record)
 
     def __init__(self, owned: Iterable[str]) -> None:
         self.owned = frozenset(owned)
@@ -259,16 +88,9 @@ class MergeCallKeys:
             owned, always = self.owned, self.ALWAYS_OWNED
             for key, value in kw.items():
                 if (key in owned and key in event_dict) or key in always:
-                    key = _free_name(event_dict, key)
+                    key = free_key(event_dict, "_" + key)
                 event_dict[key] = value
         return event_dict
-
-
-def _free_name(event_dict: EventDict, key: str) -> str:
-    key = "_" + key
-    while key in event_dict:
-        key = "_" + key
-    return key
 
 
 def add_exception(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
@@ -283,17 +105,6 @@ def add_exception(logger: Any, method_name: str, event_dict: EventDict) -> Event
 
 
 add_exception.call_data_only = True  # type: ignore[attr-defined]
-
-
-def normalize_exc_info(exc_info: Any) -> tuple[Any, Any, Any] | None:
-    """Turn ``exc_info=True`` / an exception / a tuple into a ``sys.exc_info()`` tuple."""
-    if exc_info is True:
-        exc_info = sys.exc_info()
-    elif isinstance(exc_info, BaseException):
-        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
-    if isinstance(exc_info, tuple) and len(exc_info) == 3 and exc_info[0] is not None:
-        return exc_info
-    return None
 
 
 def format_exception(exc_info: tuple[Any, Any, Any]) -> str:
@@ -349,8 +160,8 @@ class Redactor:
         return self._query_re.sub(r"\1" + REDACTED, text)
 
     #: Fields oxlog writes itself (IDs, names, numbers): never secret, never URLs.
-    TRUSTED = frozenset({"timestamp", "level", "logger", "process", *_context.WORKFLOW_KEYS,
-                         "service", "env"})
+    TRUSTED = frozenset({_schema.TIMESTAMP, _schema.LEVEL, _schema.LOGGER, _schema.PROCESS,
+                         *_schema.WORKFLOW_KEYS, *_schema.STATIC_KEYS})
 
     def __call__(self, logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
         cache = self._cache
@@ -416,34 +227,3 @@ class Truncator:
                 cut = len(value) - limit
                 event_dict[key] = f"{value[:limit]}…[truncated {cut} characters]"
         return event_dict
-
-
-def build_chain(
-    *,
-    static_fields: Mapping[str, Any],
-    redactor: Redactor | None,
-    max_value_length: int,
-    message_key: str,
-) -> list[Processor]:
-    """The shared processor chain for a configuration, in the order fields are written."""
-    owned = {*HEAD_KEYS, message_key, *_context.WORKFLOW_KEYS, *static_fields}
-    chain: list[Processor] = [
-        add_workflow_context,
-        merge_contextvars,
-    ]
-    if any(v is not None for v in static_fields.values()):
-        chain.append(AddStaticFields(static_fields))
-    chain += [MergeCallKeys(owned), add_exception]
-    if redactor is not None:
-        chain.append(redactor)
-    if max_value_length:
-        chain.append(Truncator(max_value_length))
-    return chain
-
-
-def install_chain(chain: list[Processor], message_key: str) -> list[Processor]:
-    """Make *chain* the one both paths run (in place, so cached loggers see it too)."""
-    options.message_key = message_key
-    _chain[:] = chain
-    _short_chain[:] = [p for p in chain if not getattr(p, "call_data_only", False)]
-    return _chain

@@ -19,7 +19,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from oxlog.values import fits_text, int_text, placeholder, safe_str, sanitize, to_jsonable
+from oxlog._values import (
+    fits_text,
+    free_key,
+    int_text,
+    placeholder,
+    safe_str,
+    sanitize,
+    to_jsonable,
+)
 
 # --- characters that must never appear raw ------------------------------------------
 
@@ -118,7 +126,7 @@ class JSONRenderer:
     __slots__ = ()
 
     def __call__(self, event_dict: Mapping[str, Any]) -> str:
-        # oxlog's event dicts have only str keys at the top (processors._record_head turns
+        # oxlog's event dicts have only str keys at the top (_event._record_head turns
         # extra={1: …} into text keys, kept apart from "1"); the encoder writes the rest.
         return dumps(event_dict)
 
@@ -160,10 +168,7 @@ class ECSRenderer:
         labels: dict[str, Any] = {}
         for k, v in ed.items():
             if k not in self._HEAD and k != self.message_key and v is not None:
-                name = k if type(k) is str else safe_str(k)
-                while name in labels:
-                    name = "_" + name
-                labels[name] = _label(v)
+                labels[free_key(labels, k if type(k) is str else safe_str(k))] = _label(v)
         if labels:
             out["labels"] = labels
         if "exception" in ed:

@@ -22,8 +22,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from oxlog.conf import Settings
-from oxlog.configuration import build_logging_config, derived_from_oxlog, merge_logging
+from oxlog._logging_dict import baseline, derived_from_oxlog, merge_logging
+from oxlog._options import Settings
 
 __all__ = [
     "DJANGO_GUID",
@@ -49,10 +49,9 @@ OXLOG_MIDDLEWARE = [
 
 LOGGING_CONFIG = "oxlog.configure_logging"
 
-_LOGGING: dict[str, Any] = build_logging_config(Settings.load(django=False), django=True)
-
-#: What ``LOGGING`` was at import, to tell ``settings.py``'s edits from oxlog's defaults.
-BASELINE: dict[str, Any] = copy.deepcopy(_LOGGING)
+#: ``LOGGING`` from the environment and the defaults; ``oxlog.configure_logging`` tells
+#: ``settings.py``'s edits from it (never changed: each importer gets a copy).
+_LOGGING: dict[str, Any] = baseline()
 
 
 def __getattr__(name: str) -> Any:
@@ -61,7 +60,7 @@ def __getattr__(name: str) -> Any:
     A ``settings.py`` that defined its own ``LOGGING`` *before* ``from oxlog.settings
     import *`` would lose it to the star import without a word; instead, the
     ``LOGGING`` it imports is its own merged with oxlog's (the merge of
-    :func:`oxlog.configuration.merge_logging`), unless it set
+    :func:`oxlog._logging_dict.merge_logging`), unless it set
     ``OXLOG_MERGE_LOGGING = False`` (there or in the environment).
     """
     if name != "LOGGING":

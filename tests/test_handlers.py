@@ -29,7 +29,7 @@ SECRET = "SECRET-hunter2-0xDEADBEEF"
 
 PRELUDE = """
 import logging, logging.config, os, sys, time, json, shutil
-import oxlog, oxlog.configuration, oxlog.handlers, oxlog.formatters, oxlog.filters, structlog
+import oxlog, oxlog._configure, oxlog.handlers, oxlog.formatters, oxlog.filters, structlog
 # (oxlog's names load lazily: import its modules here, before a script drops to user
 # nobody, who may not be able to read a root-only checkout)
 log = structlog.get_logger("app")

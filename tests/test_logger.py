@@ -14,6 +14,7 @@ import pytest
 import structlog
 
 import oxlog
+import oxlog._logger
 
 
 @pytest.fixture
@@ -239,3 +240,31 @@ def test_a_call_with_only_message_writes_it_as_the_message(logs: Any) -> None:
     paid, charged = logs()
     assert (paid["message"], paid["amount"]) == ("paid", 3) and "_message" not in paid
     assert (charged["message"], charged["_message"]) == ("charged", "also")
+
+
+def test_the_lazy_proxy_fast_path_calls_oxlogs_methods_with_the_same_lines(logs: Any) -> None:
+    """A module-level ``structlog.get_logger()`` proxy keeps oxlog's bound methods once its
+    logger is cached (``install_proxy_fast_path``), and writes what a direct logger writes."""
+    proxy = structlog.get_logger("proxied", order=1)
+    assert "info" not in vars(proxy)
+    proxy.info("first", n=1)
+    assert isinstance(vars(proxy)["info"].__self__, oxlog._logger.BoundLogger)
+    assert vars(proxy)["warning"].__self__ is vars(proxy)["info"].__self__
+    proxy.warning("second", n=2)
+    proxy.debug("filtered")  # the stdlib logger's level still applies
+    structlog.get_logger("proxied").bind(order=1).warning("second", n=2)
+    first, second, direct = logs()
+    assert (first["message"], first["order"], first["n"]) == ("first", 1, 1)
+    for line in (second, direct):
+        del line["timestamp"]
+    assert second == direct
+
+
+def test_the_fast_path_leaves_proxies_of_other_configurations_alone(logs: Any) -> None:
+    """Once structlog is configured by something else, a proxy gets nothing of oxlog's."""
+    structlog.configure(processors=[structlog.processors.JSONRenderer()], wrapper_class=structlog.BoundLogger,
+                        logger_factory=structlog.ReturnLoggerFactory(),
+                        cache_logger_on_first_use=True)
+    proxy = structlog.get_logger("other")
+    assert proxy.info("x") == '{"event": "x"}'
+    assert "info" not in vars(proxy)

@@ -22,7 +22,7 @@ import pytest
 import structlog
 
 import oxlog
-from oxlog import records
+from oxlog import _records as records
 
 #: Attributes that depend on the moment of construction; checked against ``created``.
 TIMED = ("created", "msecs", "relativeCreated")

@@ -260,7 +260,7 @@ from hypothesis import example, given, settings, strategies as st
 from tests.logfmt import decode
 from tests.test_renderers import decode_console, strict_json, unescape_key, replace_surrogates, RAW_FORBIDDEN
 from tests.test_renderers import console_readable_value
-from oxlog.conf import DEFAULT_REDACT_KEYS
+from oxlog._options import DEFAULT_REDACT_KEYS
 from oxlog.processors import REDACTED, Redactor
 redactor = Redactor(DEFAULT_REDACT_KEYS)  # what redaction (on by default) does to the input
 dirpath = oxlog.current_settings().dir

@@ -1,4 +1,4 @@
-"""oxlog.values: turning any value into something a line can hold, never raising."""
+"""oxlog._values: turning any value into something a line can hold, never raising."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import enum
 import math
 from typing import Any
 
-from oxlog.values import safe_repr, safe_str, sanitize, to_jsonable
+from oxlog._values import safe_repr, safe_str, sanitize, to_jsonable
 
 
 class Unprintable:

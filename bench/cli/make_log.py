@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from oxlog.context import WORKFLOW_KEYS
+from oxlog._schema import WORKFLOW_KEYS
 
 START = datetime(2026, 12, 1, 0, 0, 0, tzinfo=timezone.utc)
 TASKS = [

@@ -12,9 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from oxlog.celery.signals import connect
+from oxlog._configure import configure
+from oxlog._options import is_configured
 
 __all__ = ["connect", "setup"]
+
+
+def connect() -> None:
+    """Connect oxlog's Celery receivers, once however many times this runs."""
+    # Celery is imported on first use, not with this package: dictConfig loads
+    # oxlog.celery.filters in every process oxlog configures, worker or not.
+    from oxlog.celery import signals
+
+    signals.connect()
 
 
 def setup(app: Any = None, **settings: Any) -> None:
@@ -22,8 +32,6 @@ def setup(app: Any = None, **settings: Any) -> None:
 
     *settings* are passed to :func:`oxlog.configure` (``level="DEBUG"``, …).
     """
-    from oxlog.configuration import configure, is_configured
-
     if not is_configured():
         configure(**settings)
     connect()

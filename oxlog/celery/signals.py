@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import logging
 import sys
 import time
 import weakref
@@ -21,18 +22,25 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
-from celery import signals
+from celery import current_app, signals
+from celery.app.log import MP_LOG  # type: ignore[attr-defined]
 from celery.states import IGNORED, SUCCESS
+from celery.utils.log import get_logger, get_multiprocessing_logger
+from celery.utils.saferepr import saferepr
 
 from oxlog import context, correlation
-from oxlog.configuration import current_settings as _settings
-from oxlog.events import log_event
-from oxlog.handlers import report
+from oxlog._configure import configure
+from oxlog._event import log_event, milliseconds
+from oxlog._options import current_settings as _settings
+from oxlog._options import is_configured
+from oxlog._report import report
+from oxlog._schema import CORRELATION_HEADER, PUBLISHED_HEADER
+from oxlog._values import safe_str
+from oxlog.celery import _beat, _task_ids
+from oxlog.handlers import root_has_oxlog_handlers
+from oxlog.processors import Redactor
 
 logger = structlog.get_logger("oxlog.celery")
-
-CORRELATION_HEADER = "oxlog_correlation_id"
-PUBLISHED_HEADER = "oxlog_published_at"
 
 #: Requests the worker's main process has received and not yet forgotten, so that
 #: failures decided there (lost worker, hard time limit) find the task's context.
@@ -109,7 +117,7 @@ def task_context(correlation_id: str | None, headers: Mapping[str, Any] | Any,
 def _queue_wait_ms(published_at: Any) -> float | None:
     if isinstance(published_at, (int, float)) and not isinstance(published_at, bool):
         try:
-            return _milliseconds(time.time() - published_at)
+            return milliseconds(time.time() - published_at)
         except OverflowError:  # an integer header too large for a float
             return None
     return None
@@ -117,26 +125,12 @@ def _queue_wait_ms(published_at: Any) -> float | None:
 
 def _ms_since(started: Any) -> float | None:
     if isinstance(started, float):
-        return _milliseconds(time.perf_counter() - started)
-    return None
-
-
-def _milliseconds(seconds: float) -> float | None:
-    """*seconds* in milliseconds, to the microsecond (``None`` beyond about 31 years, or NaN).
-
-    ``round(ms, 3)`` gives the same numbers (but for a thousandth at exact half-microsecond
-    ties) at four times the cost: it rounds through a decimal string, three times per task.
-    """
-    microseconds = seconds * 1_000_000
-    if -1e15 < microseconds < 1e15:  # not NaN, not an absurd header (~31 years)
-        return round(microseconds) / 1000
+        return milliseconds(time.perf_counter() - started)
     return None
 
 
 def _args_text(value: Any) -> str:
     """A bounded repr of task arguments (or a result), with secrets masked by key."""
-    from celery.utils.saferepr import saferepr
-
     settings = _settings()
     if settings.redact and isinstance(value, (dict, list, tuple)):
         value = _redactor(settings.redact_keys).redact_value(value, 0)
@@ -177,8 +171,6 @@ _SCALARS = frozenset({int, str, float, bool, type(None), bytes})
 
 @functools.lru_cache(maxsize=4)
 def _redactor(keys: tuple[str, ...]) -> Any:
-    from oxlog.processors import Redactor
-
     return Redactor(keys)
 
 
@@ -485,8 +477,6 @@ def task_retry(request: Any = None, reason: Any = None, einfo: Any = None, **_: 
 def _error_text(exc: Any) -> str | None:
     if exc is None:
         return None
-    from oxlog.values import safe_str
-
     if isinstance(exc, BaseException):
         return f"{type(exc).__name__}: {safe_str(exc)}"
     return safe_str(exc)
@@ -509,13 +499,11 @@ def setup_logging(loglevel: Any = None, logfile: Any = None, format: Any = None,
     missing ``OXLOG_APPS``, a second Celery integration) are said here too: a worker
     runs no checks.
     """
-    from oxlog import configuration
-
-    if not configuration.is_configured():
-        configuration.configure()
+    if not is_configured():
+        configure()
     for key, text in _startup_problems():
         report(key, text)
-    if configuration.root_has_oxlog_handlers():
+    if root_has_oxlog_handlers():
         return
     report("celery:no-oxlog-handlers",
            "the root logger has none of oxlog's handlers (LOGGING replaced with "
@@ -533,9 +521,11 @@ def _startup_problems() -> list[tuple[str, str]]:
 
         if not django_settings.configured:
             return []
-        from oxlog import checks
+        # Django's check framework, loaded only where Django is set up: a Celery app
+        # without Django does not pay for it.
+        from oxlog import _checks
 
-        found = [*checks.check_apps(), *checks.check_integrations()]
+        found = [*_checks.check_apps(), *_checks.check_integrations()]
     except Exception:
         return []
     return [(f"check:{m.id}", f"{m.id}: {m.msg} Fix: {m.hint}") for m in found]
@@ -543,12 +533,6 @@ def _startup_problems() -> list[tuple[str, str]]:
 
 def _celery_own_logging(loglevel: Any, logfile: Any, format: Any, colorize: Any) -> None:
     """What ``celery.app.log.Logging.setup_logging_subsystem`` does when no receiver exists."""
-    import logging
-
-    from celery import current_app
-    from celery.app.log import MP_LOG  # type: ignore[attr-defined]
-    from celery.utils.log import get_logger, get_multiprocessing_logger
-
     log = current_app.log
     root = logging.getLogger()
     if current_app.conf.worker_hijack_root_logger:
@@ -591,7 +575,5 @@ def connect() -> None:
     """Connect every receiver, once however many times this runs."""
     for name, receiver in _RECEIVERS.items():
         getattr(signals, name).connect(receiver, weak=False, dispatch_uid=f"oxlog.{name}")
-    from oxlog.celery import beat, task_ids
-
-    beat.install()
-    task_ids.install()
+    _beat.install()
+    _task_ids.install()

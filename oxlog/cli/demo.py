@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from oxlog._schema import CORRELATION_ID, TASK_NAME, TASK_SUCCEEDED
 from oxlog.cli.errors import CliError
 
 SETTINGS = "oxlog.demo.project.settings"
@@ -53,14 +54,14 @@ def run(args: argparse.Namespace) -> int:
                   log_dir, args.timeout, since=started, what="the worker to start")
             cid = _send_request()
             _dispatch_beat_entry()
-            _wait(lambda r: r.get("correlation_id") == cid and r["message"] == "task_succeeded"
-                  and r.get("task_name") == TASKS + "charge_card", log_dir, args.timeout,
+            _wait(lambda r: r.get(CORRELATION_ID) == cid and r["message"] == TASK_SUCCEEDED
+                  and r.get(TASK_NAME) == TASKS + "charge_card", log_dir, args.timeout,
                   since=started, what="the workflow to finish")
-            _wait(lambda r: r["message"] == "task_succeeded"
-                  and r.get("task_name") == TASKS + "summarize", log_dir, args.timeout,
+            _wait(lambda r: r["message"] == TASK_SUCCEEDED
+                  and r.get(TASK_NAME) == TASKS + "summarize", log_dir, args.timeout,
                   since=started, what="the chord to finish")
-            _wait(lambda r: r["message"] == "task_succeeded"
-                  and r.get("task_name") == TASKS + "nightly_report", log_dir, args.timeout,
+            _wait(lambda r: r["message"] == TASK_SUCCEEDED
+                  and r.get(TASK_NAME) == TASKS + "nightly_report", log_dir, args.timeout,
                   since=started, what="the beat dispatch to run")
         finally:
             _stop(worker)
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
                      f"The beat dispatch has its own:  oxlog trace {beat_cid}\n"
                      f"The waterfall, to open in a browser:  {log_dir / 'trace.html'}\n\n")
     sys.stdout.flush()
-    from oxlog.cli import main
+    from oxlog.cli import main  # the CLI's entry point imports this module: no cycle at import
 
     return main(["trace", cid, str(log_dir / "json.log"), "--html", str(log_dir / "trace.html")])
 
@@ -92,6 +93,7 @@ def _start_worker(env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]
 
 def _send_request() -> str:
     """Serve the project over real HTTP and place one order; the response echoes the ID."""
+    # Django is loaded by the demo's child process only: `oxlog trace` must not pay for it.
     import django
     from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
     from django.core.wsgi import get_wsgi_application
@@ -116,6 +118,7 @@ def _send_request() -> str:
 
 def _dispatch_beat_entry() -> None:
     """Dispatch one schedule entry through Celery's own ``Scheduler.apply_entry``."""
+    # Celery and the demo project (which sets Django up) only in the process that dispatches.
     from celery.beat import ScheduleEntry, Scheduler
     from celery.schedules import schedule
 
@@ -131,7 +134,7 @@ def _beat_correlation_id(log_dir: Path) -> str:
     with (log_dir / "json.log").open("rb") as handle:
         for line in handle:
             if b"Sending due task nightly-report" in line:
-                found = str(json.loads(line).get("correlation_id", ""))
+                found = str(json.loads(line).get(CORRELATION_ID, ""))
     return found
 
 

@@ -21,20 +21,31 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from oxlog._schema import (
+    CHILD_TASK_ID,
+    CHILD_TASK_NAME,
+    CORRELATION_ID,
+    TASK_ENQUEUED,
+    TASK_ID,
+    TASK_REJECTED,
+    TASK_REVOKED,
+    TASK_STARTED,
+    TASK_UNKNOWN,
+)
 from oxlog.cli.errors import EXIT_FOUND, EXIT_OK
-from oxlog.cli.events import Newest, event_prefixes, iter_task_events, retries_of
 from oxlog.cli.reading import Record, Skipped, resolve_sources
 from oxlog.cli.tables import format_table
+from oxlog.cli.task_events import Newest, event_prefixes, iter_task_events, retries_of
 from oxlog.cli.times import format_timestamp, iso_key, parse_duration, parse_timestamp, timestamp_key
 from oxlog.cli.workflow import FINAL_STATES
 
 NAME = "lost"
-CLOSING = frozenset(("task_started", *FINAL_STATES))
-WANTED = ("task_enqueued", *CLOSING)
+CLOSING = frozenset((TASK_STARTED, *FINAL_STATES))
+WANTED = (TASK_ENQUEUED, *CLOSING)
 # Closing events that can come without a task_started of the same run before them (in the
 # same worker's file); succeeded/failed/retrying always follow one, so they never need to
 # be remembered as "closed before their enqueue line".
-OPENLESS = frozenset(("task_started", "task_revoked", "task_rejected", "task_unknown"))
+OPENLESS = frozenset((TASK_STARTED, TASK_REVOKED, TASK_REJECTED, TASK_UNKNOWN))
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -104,7 +115,7 @@ def open_runs(records: Iterable[Record], newest: Newest | None = None) -> list[P
         if newest is not None:
             newest.see(record["timestamp"])
         message = record["message"]
-        if message == "task_enqueued":
+        if message == TASK_ENQUEUED:
             run_ = _pending(record)
             if run_ is None:
                 continue
@@ -113,8 +124,8 @@ def open_runs(records: Iterable[Record], newest: Newest | None = None) -> list[P
                 closed_early.discard(key)
             else:
                 open_[key] = run_
-        elif message in CLOSING and isinstance(record.get("task_id"), str):
-            key = (record["task_id"], retries_of(record))
+        elif message in CLOSING and isinstance(record.get(TASK_ID), str):
+            key = (record[TASK_ID], retries_of(record))
             if open_.pop(key, None) is None and message in OPENLESS:
                 closed_early.add(key)
     return list(open_.values())
@@ -122,18 +133,18 @@ def open_runs(records: Iterable[Record], newest: Newest | None = None) -> list[P
 
 def _pending(record: Record) -> Pending | None:
     """Return the run a ``task_enqueued`` record opens, or None without a child id."""
-    child = record.get("child_task_id")
+    child = record.get(CHILD_TASK_ID)
     if not isinstance(child, str) or not child or iso_key(record["timestamp"]) is None:
         return None  # without a child id, or a time to measure its age from
-    attempt = retries_of(record) + 1 if record.get("task_id") == child else 0
+    attempt = retries_of(record) + 1 if record.get(TASK_ID) == child else 0
     countdown = record.get("countdown")
     return Pending(
         task_id=child,
         attempt=attempt,
-        task_name=_str(record.get("child_task_name")),
+        task_name=_str(record.get(CHILD_TASK_NAME)),
         args=_str(record.get("args")),
         kwargs=_str(record.get("kwargs")),
-        correlation_id=_str(record.get("correlation_id")),
+        correlation_id=_str(record.get(CORRELATION_ID)),
         queue=_str(record.get("queue")),
         enqueued_at=record["timestamp"],
         eta=_str(record.get("eta")),

@@ -6,16 +6,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from oxlog._schema import DURATION_MS, HEAD_KEYS, QUEUE_WAIT_MS, STATIC_KEYS, WORKFLOW_KEYS
 from oxlog.cli.style import Style
 from oxlog.cli.times import clock
 from oxlog.cli.workflow import Attempt, Line, Node, Workflow
 
-CONTEXT_KEYS = frozenset(
-    (
-        "timestamp", "level", "logger", "message", "process", "correlation_id", "request_id",
-        "task_id", "task_name", "parent_task_id", "root_task_id", "retries", "service", "env",
-    )
-)  # fmt: skip
+CONTEXT_KEYS = frozenset((*HEAD_KEYS, *WORKFLOW_KEYS, *STATIC_KEYS))
 
 
 def tree_lines(workflow: Workflow, style: Style, with_lines: bool = True) -> Iterator[str]:
@@ -132,8 +128,8 @@ def _node_fields(node: Node, with_lines: bool) -> dict[str, Any]:
         "received_at": last.received_at if last else None,
         "started_at": node.started_at,
         "finished_at": node.finished_at,
-        "queue_wait_ms": last.queue_wait_ms if last else None,
-        "duration_ms": node.duration_ms,
+        QUEUE_WAIT_MS: last.queue_wait_ms if last else None,
+        DURATION_MS: node.duration_ms,
         "retries": max(node.attempts, default=0),
         "attempts": [_attempt_dict(node.attempts[n]) for n in sorted(node.attempts)],
     }
@@ -152,6 +148,6 @@ def _attempt_dict(attempt: Attempt) -> dict[str, Any]:
         "received_at": attempt.received_at,
         "started_at": attempt.started_at,
         "finished_at": attempt.finished_at,
-        "queue_wait_ms": attempt.queue_wait_ms,
-        "duration_ms": attempt.duration_ms,
+        QUEUE_WAIT_MS: attempt.queue_wait_ms,
+        DURATION_MS: attempt.duration_ms,
     }

@@ -29,19 +29,34 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from oxlog._schema import (
+    CHILD_TASK_ID,
+    DURATION_MS,
+    QUEUE_WAIT_MS,
+    TASK_ENQUEUED,
+    TASK_FAILED,
+    TASK_ID,
+    TASK_NAME,
+    TASK_RECEIVED,
+    TASK_REJECTED,
+    TASK_RETRYING,
+    TASK_REVOKED,
+    TASK_STARTED,
+    TASK_SUCCEEDED,
+)
 from oxlog.cli.errors import EXIT_OK, CliError
-from oxlog.cli.events import event_prefixes, iter_task_events, retries_of
 from oxlog.cli.reading import Record, Skipped, resolve_sources
 from oxlog.cli.tables import format_table
+from oxlog.cli.task_events import event_prefixes, iter_task_events, retries_of
 from oxlog.cli.times import format_timestamp, parse_since, parse_timestamp, timestamp_key
 
 NAME = "stats"
 SAMPLE_CAP = 50_000
 PERCENTILES = (50, 95, 99)
 UNKNOWN = "(unknown)"
-ENDED = frozenset(("task_succeeded", "task_failed", "task_revoked", "task_rejected"))
-FOLDED = ("task_received", "task_started", "task_succeeded", "task_failed", "task_retrying",
-          "task_revoked")
+ENDED = frozenset((TASK_SUCCEEDED, TASK_FAILED, TASK_REVOKED, TASK_REJECTED))
+FOLDED = (TASK_RECEIVED, TASK_STARTED, TASK_SUCCEEDED, TASK_FAILED, TASK_RETRYING,
+          TASK_REVOKED)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,7 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("files", metavar="FILES", nargs="*", help="json.log files, .gz, or -")
     parser.add_argument("--since", help="only events at or after: ISO timestamp, or a duration back from now")
     parser.add_argument("--now", help="reference time for a relative --since (default: now)")
-    parser.add_argument("--by", choices=("task_name", "queue"), default="task_name", help="group by")
+    parser.add_argument("--by", choices=(TASK_NAME, "queue"), default=TASK_NAME, help="group by")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(run=run)
 
@@ -121,15 +136,15 @@ class KeyStats:
             "retries": self.retries,
             "revoked": self.revoked,
             "delayed": self.delayed,
-            "duration_ms": self.durations.percentiles(),
-            "queue_wait_ms": self.waits.percentiles(),
+            DURATION_MS: self.durations.percentiles(),
+            QUEUE_WAIT_MS: self.waits.percentiles(),
         }
 
 
 class Aggregator:
     """Fold task events into per-key statistics."""
 
-    def __init__(self, by: str = "task_name", since: str | None = None) -> None:
+    def __init__(self, by: str = TASK_NAME, since: str | None = None) -> None:
         """Group by ``task_name`` or ``queue``; ignore events before ``since`` (a timestamp key)."""
         self.by = by
         self.since = since
@@ -141,7 +156,7 @@ class Aggregator:
         """Fold one record."""
         if self.since is not None and timestamp_key(record["timestamp"]) < self.since:
             return
-        if record["message"] == "task_enqueued":
+        if record["message"] == TASK_ENQUEUED:
             self._remember_queue(record)
             return
         key = self._key(record)
@@ -157,15 +172,15 @@ class Aggregator:
 
     def _remember_queue(self, record: Record) -> None:
         """Note the queue of an enqueued task (only needed when grouping by queue)."""
-        child, queue = record.get("child_task_id"), record.get("queue")
+        child, queue = record.get(CHILD_TASK_ID), record.get("queue")
         if self.by == "queue" and isinstance(child, str) and isinstance(queue, str):
             self.queues[child] = queue
 
     def _key(self, record: Record) -> str | None:
         """Return the record's key, or None when it must wait for its enqueue line."""
-        if self.by == "task_name":
-            return str(record.get("task_name") or UNKNOWN)
-        task_id = str(record.get("task_id"))
+        if self.by == TASK_NAME:
+            return str(record.get(TASK_NAME) or UNKNOWN)
+        task_id = str(record.get(TASK_ID))
         queue = self.queues.get(task_id)
         if queue is None:
             self.waiting.append((task_id, record))
@@ -177,24 +192,24 @@ class Aggregator:
     def _fold(stats: KeyStats, record: Record) -> None:
         """Apply one lifecycle event to a key's statistics."""
         message = record["message"]
-        if message == "task_received":
+        if message == TASK_RECEIVED:
             if record.get("eta"):
-                stats.due_later.add((str(record.get("task_id")), retries_of(record)))
-        elif message == "task_started":
-            run_key = (str(record.get("task_id")), retries_of(record))
+                stats.due_later.add((str(record.get(TASK_ID)), retries_of(record)))
+        elif message == TASK_STARTED:
+            run_key = (str(record.get(TASK_ID)), retries_of(record))
             if run_key in stats.due_later or record.get("eta"):
                 stats.due_later.discard(run_key)
                 stats.delayed += 1
             else:
-                _add_number(stats.waits, record.get("queue_wait_ms"))
-        elif message in ("task_succeeded", "task_failed"):
+                _add_number(stats.waits, record.get(QUEUE_WAIT_MS))
+        elif message in (TASK_SUCCEEDED, TASK_FAILED):
             stats.count += 1
-            stats.failed += message == "task_failed"
+            stats.failed += message == TASK_FAILED
             stats.retried += retries_of(record) > 0
-            _add_number(stats.durations, record.get("duration_ms"))
-        elif message == "task_retrying":
+            _add_number(stats.durations, record.get(DURATION_MS))
+        elif message == TASK_RETRYING:
             stats.retries += 1
-        elif message == "task_revoked":
+        elif message == TASK_REVOKED:
             stats.revoked += 1
 
 
@@ -222,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _wanted(by: str) -> frozenset[bytes]:
     """Return the events to decode: ``task_enqueued`` too when grouping by queue."""
-    return event_prefixes((*FOLDED, "task_enqueued") if by == "queue" else FOLDED)
+    return event_prefixes((*FOLDED, TASK_ENQUEUED) if by == "queue" else FOLDED)
 
 
 def _since(args: argparse.Namespace) -> str | None:
@@ -259,7 +274,7 @@ def _headers(by: str) -> tuple[str, ...]:
 def _row(key: str, stats: KeyStats) -> tuple[str, ...]:
     """Return one table row."""
     data = stats.as_dict()
-    durations, waits = data["duration_ms"], data["queue_wait_ms"]
+    durations, waits = data[DURATION_MS], data[QUEUE_WAIT_MS]
     return (
         key,
         str(stats.count),

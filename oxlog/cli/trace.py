@@ -15,6 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from oxlog._schema import (
+    CHILD_TASK_ID,
+    COMMAND_STARTED,
+    CORRELATION_ID,
+    PARENT_TASK_ID,
+    REQUEST_STARTED,
+    ROOT_TASK_ID,
+    TASK_ID,
+)
 from oxlog.cli import waterfall
 from oxlog.cli.errors import EXIT_FOUND, EXIT_OK, CliError
 from oxlog.cli.reading import (
@@ -33,7 +42,7 @@ from oxlog.cli.style import Style, wants_colour
 from oxlog.cli.workflow import build_workflow
 
 MIN_PREFIX = 8
-TASK_FIELDS = ("task_id", "child_task_id", "parent_task_id", "root_task_id")
+TASK_FIELDS = (TASK_ID, CHILD_TASK_ID, PARENT_TASK_ID, ROOT_TASK_ID)
 NAME = "trace"
 
 
@@ -110,7 +119,7 @@ def find_workflow(
     first_skips = Skipped()
     found = collect(sources, asked, first_skips, "searching")
     target = resolve(asked, [record for _, record in found])
-    if target.key_field == "correlation_id" and target.value.lower().startswith(asked):
+    if target.key_field == CORRELATION_ID and target.value.lower().startswith(asked):
         skipped.not_json += first_skips.not_json
         skipped.not_record += first_skips.not_record
         return _belonging(found, target), target
@@ -120,7 +129,7 @@ def find_workflow(
 
 _FULL_TASK_ID = re.compile(
     r"(?:[0-9a-f]{32}_)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-ROOT_MESSAGES = frozenset({"request_started", "command_started"})
+ROOT_MESSAGES = frozenset({REQUEST_STARTED, COMMAND_STARTED})
 
 
 def _find_by_task_id(
@@ -146,7 +155,7 @@ def _find_by_task_id(
     lines += [found for f in files[index + 1:] for _, found in lines_at(f.path, needle)]
     records = [(seq, r) for seq, r in enumerate(parse_record(x, skipped) for x in lines)
                if r is not None]
-    target = Target("correlation_id", cid, {asked})
+    target = Target(CORRELATION_ID, cid, {asked})
     return _belonging(records, target), target
 
 
@@ -157,7 +166,7 @@ def _first_task_line(files: list[FileSource], asked: str) -> tuple[int, int, str
             record = parse_record(line, Skipped())
             if record is None or asked not in (record.get(k) for k in TASK_FIELDS):
                 continue  # the ID mentioned in passing, not this task's own line
-            cid = _text(record.get("correlation_id"))
+            cid = _text(record.get(CORRELATION_ID))
             return (index, offset, cid) if cid else None
     return None
 
@@ -181,7 +190,7 @@ def _is_root(line: bytes) -> bool:
     except ValueError:
         return False
     return isinstance(record, dict) and (record.get("message") in ROOT_MESSAGES or (
-        record.get("logger") == "celery.beat" and "task_id" not in record))
+        record.get("logger") == "celery.beat" and TASK_ID not in record))
 
 
 def collect(sources: list[Source], needle: str, skipped: Skipped, label: str) -> list[tuple[int, Record]]:
@@ -201,16 +210,16 @@ def resolve(asked: str, records: Iterable[Record]) -> Target:
     tasks: dict[str, str | None] = {}
     roots: dict[str, str] = {}
     for record in records:
-        correlation = _text(record.get("correlation_id"))
+        correlation = _text(record.get(CORRELATION_ID))
         if correlation and correlation.lower().startswith(asked):
             workflows.add(correlation)
         for key in TASK_FIELDS:
             value = _text(record.get(key))
             if value and value.lower().startswith(asked):
                 tasks[value] = tasks.get(value) or correlation
-                roots.setdefault(value, _text(record.get("root_task_id")) or value)
+                roots.setdefault(value, _text(record.get(ROOT_TASK_ID)) or value)
     if workflows:
-        return _single("correlation_id", workflows, asked)
+        return _single(CORRELATION_ID, workflows, asked)
     if not tasks:
         raise CliError(f"no workflow or task matching {asked!r} in the input", EXIT_FOUND)
     return _task_target(asked, tasks, roots)
@@ -220,9 +229,9 @@ def _task_target(asked: str, tasks: dict[str, str | None], roots: dict[str, str]
     """Resolve task ids to their workflow: by correlation id, else by Celery's root id."""
     correlations = {value for value in tasks.values() if value}
     if correlations:
-        target = _single("correlation_id", correlations, asked)
+        target = _single(CORRELATION_ID, correlations, asked)
     else:
-        target = _single("root_task_id", set(roots.values()), asked)
+        target = _single(ROOT_TASK_ID, set(roots.values()), asked)
     target.marked = set(tasks)
     return target
 
@@ -237,13 +246,13 @@ def _single(key_field: str, values: set[str], asked: str) -> Target:
 
 def _belonging(found: list[tuple[int, Record]], target: Target) -> list[tuple[int, Record]]:
     """Keep the records of the target workflow (a line may mention an id in passing)."""
-    if target.key_field == "correlation_id":
-        return [(seq, rec) for seq, rec in found if rec.get("correlation_id") == target.value]
+    if target.key_field == CORRELATION_ID:
+        return [(seq, rec) for seq, rec in found if rec.get(CORRELATION_ID) == target.value]
     wanted = target.value
     return [
         (seq, rec)
         for seq, rec in found
-        if wanted in (rec.get("root_task_id"), rec.get("task_id"), rec.get("child_task_id"))
+        if wanted in (rec.get(ROOT_TASK_ID), rec.get(TASK_ID), rec.get(CHILD_TASK_ID))
     ]
 
 

@@ -13,17 +13,36 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from oxlog._schema import (
+    CHILD_TASK_ID,
+    CHILD_TASK_NAME,
+    DURATION_MS,
+    PARENT_TASK_ID,
+    QUEUE_WAIT_MS,
+    REQUEST_ID,
+    TASK_ENQUEUED,
+    TASK_FAILED,
+    TASK_ID,
+    TASK_NAME,
+    TASK_RECEIVED,
+    TASK_REJECTED,
+    TASK_RETRYING,
+    TASK_REVOKED,
+    TASK_STARTED,
+    TASK_SUCCEEDED,
+    TASK_UNKNOWN,
+)
 from oxlog.cli.reading import Record
 from oxlog.cli.times import timestamp_key
 
 ROOT = ""
 FINAL_STATES = {
-    "task_succeeded": "succeeded",
-    "task_failed": "failed",
-    "task_retrying": "retrying",
-    "task_revoked": "revoked",
-    "task_rejected": "rejected",
-    "task_unknown": "unknown",
+    TASK_SUCCEEDED: "succeeded",
+    TASK_FAILED: "failed",
+    TASK_RETRYING: "retrying",
+    TASK_REVOKED: "revoked",
+    TASK_REJECTED: "rejected",
+    TASK_UNKNOWN: "unknown",
 }
 _BEAT = re.compile(r"^Scheduler: Sending due task (?P<entry>.+?) \((?P<task>[^()]+)\)$")
 
@@ -141,10 +160,10 @@ class _Builder:
 
     def add(self, seq: int, record: Record) -> None:
         """File one record under its node and apply what it says."""
-        task_id = _text(record.get("task_id"))
+        task_id = _text(record.get(TASK_ID))
         owner = self.task(task_id) if task_id else self.root
         owner.lines.append(Line(seq, record))
-        if record["message"] == "task_enqueued":
+        if record["message"] == TASK_ENQUEUED:
             self._enqueued(seq, record, task_id)
         if task_id:
             self._task_line(owner, record)
@@ -153,11 +172,11 @@ class _Builder:
 
     def _enqueued(self, seq: int, record: Record, publisher: str | None) -> None:
         """Apply a ``task_enqueued`` line to the child it announces."""
-        child_id = _text(record.get("child_task_id"))
+        child_id = _text(record.get(CHILD_TASK_ID))
         if not child_id:
             return
         child = self.task(child_id)
-        child.name = _text(record.get("child_task_name")) or child.name
+        child.name = _text(record.get(CHILD_TASK_NAME)) or child.name
         child.queue = _text(record.get("queue")) or child.queue
         if publisher == child_id:
             number = _retries(record) + 1
@@ -171,23 +190,23 @@ class _Builder:
 
     def _task_line(self, node: Node, record: Record) -> None:
         """Apply a line emitted by a task to that task's node."""
-        node.name = _text(record.get("task_name")) or node.name
-        node.declared_parent = node.declared_parent or _text(record.get("parent_task_id"))
+        node.name = _text(record.get(TASK_NAME)) or node.name
+        node.declared_parent = node.declared_parent or _text(record.get(PARENT_TASK_ID))
         message = record["message"]
-        if not message.startswith("task_") or message == "task_enqueued":
+        if not message.startswith("task_") or message == TASK_ENQUEUED:
             return
         attempt = node.attempt(_retries(record))
         timestamp = record["timestamp"]
-        if message == "task_received":
+        if message == TASK_RECEIVED:
             attempt.received_at = timestamp
-            attempt.queue_wait_ms = attempt.queue_wait_ms or _number(record.get("queue_wait_ms"))
-        elif message == "task_started":
+            attempt.queue_wait_ms = attempt.queue_wait_ms or _number(record.get(QUEUE_WAIT_MS))
+        elif message == TASK_STARTED:
             attempt.started_at = timestamp
-            attempt.queue_wait_ms = _number(record.get("queue_wait_ms")) or attempt.queue_wait_ms
+            attempt.queue_wait_ms = _number(record.get(QUEUE_WAIT_MS)) or attempt.queue_wait_ms
         elif message in FINAL_STATES:
             attempt.finished_at = timestamp
             attempt.state = FINAL_STATES[message]
-            attempt.duration_ms = _number(record.get("duration_ms"))
+            attempt.duration_ms = _number(record.get(DURATION_MS))
 
     def finish(self, marked: set[str]) -> Workflow:
         """Link every task to its parent, order lines and children, compute states."""
@@ -233,7 +252,7 @@ def _root_line(root: Node, record: Record) -> None:
     """Apply a line without task id to the workflow's root (request, command, beat)."""
     message = record["message"]
     if message.startswith("request_"):
-        root.kind, root.id = "request", _text(record.get("request_id")) or root.id
+        root.kind, root.id = "request", _text(record.get(REQUEST_ID)) or root.id
         root.name = _text(record.get("request")) or root.name
         _root_event(root, record, message.removeprefix("request_"))
         root.code = record.get("code") if isinstance(record.get("code"), int) else root.code
@@ -253,7 +272,7 @@ def _root_event(root: Node, record: Record, event: str) -> None:
     elif event in ("finished", "failed"):
         root.finished_at = record["timestamp"]
         root.state = "succeeded" if event == "finished" else "failed"
-        root.duration_ms = _number(record.get("duration_ms"))
+        root.duration_ms = _number(record.get(DURATION_MS))
 
 
 def _summarise(node: Node) -> None:

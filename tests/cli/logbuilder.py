@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from oxlog.context import WORKFLOW_KEYS
+from oxlog._schema import WORKFLOW_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 Runner = Callable[..., subprocess.CompletedProcess[str]]

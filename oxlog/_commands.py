@@ -19,9 +19,10 @@ import structlog
 from django.core.management.base import BaseCommand, SystemCheckError
 
 from oxlog import context
+from oxlog._event import log_event, milliseconds
+from oxlog._options import current_settings
+from oxlog._patching import patch_once
 from oxlog.correlation import new_correlation_id
-from oxlog.events import log_event
-from oxlog.patching import patch_once
 
 logger = structlog.get_logger("oxlog.commands")
 
@@ -39,8 +40,6 @@ def install() -> None:
 def _wrap(execute: Any) -> Any:
     @functools.wraps(execute)
     def wrapper(self: BaseCommand, *args: Any, **options: Any) -> Any:
-        from oxlog.configuration import current_settings
-
         name = command_name(self)
         if name in current_settings().commands_exclude or context.current_correlation_id():
             return execute(self, *args, **options)
@@ -67,5 +66,5 @@ def _wrap(execute: Any) -> Any:
     return wrapper
 
 
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)
+def _ms(started: float) -> float | None:
+    return milliseconds(time.perf_counter() - started)

@@ -19,14 +19,11 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from oxlog.conf import ConfigurationError, Settings
+from oxlog._options import ConfigurationError, Settings
+from oxlog.handlers import root_has_oxlog_handlers
+from oxlog.settings import OXLOG_APPS as APPS
+from oxlog.settings import OXLOG_MIDDLEWARE as MIDDLEWARE_ORDER
 
-APPS = ("django_guid", "django_structlog", "oxlog")
-MIDDLEWARE_ORDER = (
-    "oxlog.middleware.CorrelationIdGuard",
-    "django_guid.middleware.guid_middleware",
-    "django_structlog.middlewares.RequestMiddleware",
-)
 _FIX_MIDDLEWARE = "start MIDDLEWARE with *OXLOG_MIDDLEWARE (from oxlog.settings)"
 
 
@@ -74,8 +71,6 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
 @register(Tags.compatibility)
 def check_logging(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """oxlog's hook configured logging, and the root logger kept oxlog's handlers."""
-    from oxlog.configuration import root_has_oxlog_handlers
-
     messages: list[CheckMessage] = []
     if getattr(settings, "LOGGING_CONFIG", None) != "oxlog.configure_logging":
         messages.append(Warning(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oxlog.conf import ConfigurationError, Settings
+from oxlog._options import ConfigurationError, Settings
 
 
 @pytest.mark.parametrize(

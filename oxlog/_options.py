@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from oxlog import _schema
+
 try:
     from django.core.exceptions import ImproperlyConfigured as _Base
 except ImportError:  # pragma: no cover - Django is a dependency, but keep configure() usable
@@ -30,7 +32,7 @@ class ConfigurationError(_Base, ValueError):
     """A setting has a value oxlog cannot use; the message says which and how to fix it."""
 
 
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LEVELS = _schema.LEVELS
 CONSOLE_FORMATS = ("console", "json", "logfmt", "off")
 FILE_FORMATS = ("json", "logfmt")
 JSON_SCHEMAS = ("oxlog", "ecs")
@@ -68,28 +70,11 @@ DEFAULT_COMMANDS_EXCLUDE = (
     "celery",
 )
 
-#: Request headers an incoming correlation ID is read from, in order: oxlog's own,
-#: django-correlation-id's and most load balancers' (nginx, Heroku), and W3C Trace
-#: Context's ``traceparent`` (its trace-id is 32 lowercase hex, a canonical ID).
-DEFAULT_REQUEST_HEADERS = ("Correlation-ID", "X-Correlation-ID", "X-Request-ID", "traceparent")
+#: Request headers an incoming correlation ID is read from, in order.
+DEFAULT_REQUEST_HEADERS = _schema.REQUEST_HEADERS
 
 #: Levels of oxlog's own lifecycle events; ``OXLOG_EVENT_LEVELS`` overrides any of them.
-DEFAULT_EVENT_LEVELS: Mapping[str, str] = {
-    "task_enqueued": "INFO",
-    "task_received": "INFO",
-    "task_started": "INFO",
-    "task_succeeded": "INFO",
-    "task_failed": "ERROR",
-    "task_retrying": "WARNING",
-    "task_ignored": "INFO",
-    "task_revoked": "WARNING",
-    "task_rejected": "WARNING",
-    "task_unknown": "ERROR",
-    "command_started": "INFO",
-    "command_finished": "INFO",
-    "command_failed": "ERROR",
-    "correlation_id_rejected": "WARNING",
-}
+DEFAULT_EVENT_LEVELS: Mapping[str, str] = _schema.EVENT_LEVELS
 
 
 @dataclass(frozen=True)
@@ -160,6 +145,26 @@ class Settings:
             raise _unwritable(path, exc) from None
         if not os.access(path, os.W_OK | os.X_OK):
             raise _unwritable(path, PermissionError("permission denied"))
+
+
+_current: Settings | None = None
+
+
+def current_settings() -> Settings:
+    """The settings oxlog was configured with in this process (or the one it forked
+    from), or freshly loaded ones."""
+    return _current or Settings.load()
+
+
+def is_configured() -> bool:
+    """Whether oxlog configured logging in this process (or the one it forked from)."""
+    return _current is not None
+
+
+def set_current(settings: Settings) -> None:
+    """Record *settings* as the ones in force (``oxlog._configure.apply`` does)."""
+    global _current
+    _current = settings
 
 
 def _unwritable(path: Path, exc: OSError) -> ConfigurationError:
@@ -276,7 +281,7 @@ def _optional_str(name: str, raw: Any, source: str) -> str | None:
 
 def _message_key(name: str, raw: Any, source: str) -> str:
     value = _as_str(name, raw, source).strip()
-    if value not in ("message", "event", "msg"):
+    if value not in _schema.MESSAGE_KEYS:
         raise _fail(name, raw, source, "use 'message' (the default), 'event' or 'msg'")
     return value
 

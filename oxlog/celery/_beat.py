@@ -13,15 +13,15 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from celery.beat import Scheduler
+
 from oxlog import context
+from oxlog._patching import patch_once
 from oxlog.correlation import new_correlation_id
-from oxlog.patching import patch_once
 
 
 def install() -> None:
     """Wrap ``celery.beat.Scheduler.apply_entry`` once."""
-    from celery.beat import Scheduler
-
     patch_once(Scheduler, "apply_entry", _wrap)
 
 

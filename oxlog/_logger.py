@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from typing import Any
 
 import structlog
 
-from oxlog import processors
-from oxlog.handlers import OxlogHandler, report
-from oxlog.patching import patch_once
+from oxlog import _event
+from oxlog._patching import patch_once
+from oxlog._report import report
+from oxlog._schema import METHOD_LEVELS
+from oxlog.handlers import OxlogHandler
 
-_NAME_SKIP = ("structlog", "oxlog.logger", "logging")
+_NAME_SKIP = ("structlog", "oxlog._logger", "logging")
 
 
 class Sink:
@@ -61,10 +64,12 @@ class Sink:
                 return
             if isinstance(result, logging.LogRecord) and result is not record:
                 record = result
-                event_dict = processors.event_from_record(record)
+                event_dict = _event.event_from_record(record)
                 levelno = record.levelno
-            elif len(record.__dict__) != before:
-                event_dict = self._with_added(event_dict, record, before)
+            elif len(record.__dict__) != before:  # the filter added attributes: they become fields
+                event_dict = _event.rerun_with_added(event_dict,
+                                                     dict(list(record.__dict__.items())[before:]))
+                record._oxlog_event = event_dict
         found = False
         while logger is not None:
             for handler in logger.handlers:
@@ -86,18 +91,8 @@ class Sink:
             sys.stderr.write(f"No handlers could be found for logger \"{self.name}\"\n")
             self._stdlib.manager.emittedNoHandlerWarning = True
 
-    def _with_added(self, event_dict: dict[str, Any], record: logging.LogRecord,
-                    before: int) -> dict[str, Any]:
-        """The event with the attributes a logger filter added to its record, as fields."""
-        added = dict(list(record.__dict__.items())[before:])
-        ed: Any = {**event_dict, "_kw": added}
-        for proc in processors._chain:
-            ed = proc(self, "", ed)
-        record._oxlog_event = ed
-        return ed  # type: ignore[no-any-return]
-
     def _record(self, event_dict: dict[str, Any], levelno: int, exc_info: Any) -> logging.LogRecord:
-        message = event_dict.get(processors.options.message_key, "")
+        message = event_dict.get(_event.options.message_key, "")
         record = logging.LogRecord(self.name, levelno, "(structlog)", 0, message, None, exc_info)
         record._oxlog_event = event_dict
         return record
@@ -121,19 +116,6 @@ def _caller_module() -> str:
     return "root"
 
 
-_METHOD_LEVELS = {
-    "debug": 10,
-    "info": 20,
-    "msg": 20,
-    "warning": 30,
-    "warn": 30,
-    "error": 40,
-    "exception": 40,
-    "critical": 50,
-    "fatal": 50,
-}
-
-
 class BoundLogger(structlog.BoundLoggerBase):
     """The logger ``structlog.get_logger()`` returns once oxlog is configured.
 
@@ -148,18 +130,11 @@ class BoundLogger(structlog.BoundLoggerBase):
     def _log(self, levelno: int, args: tuple[Any, ...], kw: dict[str, Any]) -> None:
         sink = self._logger
         try:
-            exc_info = kw.pop("exc_info", None)
-            stack = kw.pop("stack_info", None)
-            ed: Any = processors.event_from_call(sink.name, levelno, args, kw, self._context)
-            if exc_info:
-                exc_info = processors.normalize_exc_info(exc_info)
-                if exc_info:
-                    ed["_exc_info"] = exc_info
-            if stack:
-                ed["_stack"] = True
+            ed: Any = _event.event_from_call(sink.name, levelno, args, kw, self._context)
+            exc_info = ed.get("_exc_info")  # for handlers that get a LogRecord
             for proc in self._processors:
                 ed = proc(sink, "", ed)
-            sink.emit(ed, levelno, exc_info or None)
+            sink.emit(ed, levelno, exc_info)
         except structlog.DropEvent:
             return
         except Exception as exc:
@@ -205,7 +180,7 @@ class BoundLogger(structlog.BoundLoggerBase):
     def log(self, level: int | str, *args: Any, **kw: Any) -> None:
         """Log at *level* (a number or a name)."""
         if isinstance(level, str):
-            level = _METHOD_LEVELS.get(level.lower(), 20)
+            level = METHOD_LEVELS.get(level.lower(), 20)
         if self._logger.isEnabledFor(level):
             self._log(level, args, kw)
 
@@ -263,18 +238,15 @@ def _failed(sink: Sink, levelno: int, exc: BaseException) -> None:
            f"a log call on {sink.name[:100]!r} failed inside oxlog ({type(exc).__name__}); "
            "a placeholder line was written instead")
     try:
-        from oxlog.formatters import fallback_event
-
-        stand_in = fallback_event({"logger": sink.name,
-                                   "level": processors.level_name(levelno)}, None, exc)
-        stand_in["timestamp"] = processors.format_timestamp(__import__("time").time())
+        stand_in = _event.fallback_event({"logger": sink.name, "level": _event.level_name(levelno),
+                                          "timestamp": _event.format_timestamp(time.time())},
+                                         None, exc)
         sink.emit(stand_in, levelno, None)
     except Exception:
         pass
 
 
-_FAST_METHODS = ("debug", "info", "msg", "warning", "warn", "error", "exception", "critical",
-                 "fatal", "log")
+_FAST_METHODS = (*METHOD_LEVELS, "log")
 
 
 def install_proxy_fast_path() -> None:

@@ -1,27 +1,20 @@
-"""Apply oxlog: the ``LOGGING`` dict, structlog's configuration, and the Django hook.
+"""The ``LOGGING`` dict: oxlog's own, built from the settings, and merged into a project's.
 
-Django projects get this through ``LOGGING_CONFIG = "oxlog.configure_logging"``
-(exported by ``oxlog.settings``): Django calls it once, in every process that runs
-``django.setup()`` — web, worker and beat alike — after ``settings.py`` has fully
-run, so ``OXLOG_*`` values set after the star import count. Other programs call
-:func:`configure`.
+Pure functions from dicts to dicts, with no effect on logging until
+``oxlog._configure`` hands their result to ``dictConfig``. oxlog joins a project: a
+``LOGGING`` the project wrote itself is merged with oxlog's (:func:`merge_logging`),
+and one derived from oxlog's (imported from ``oxlog.settings`` and edited) is rebuilt
+from the final settings with the edits replayed (:func:`apply_user_changes`).
 """
 
 from __future__ import annotations
 
 import copy
-import logging
-import logging.config
-import os
+import functools
 from collections.abc import Mapping
 from typing import Any
 
-import structlog
-
-from oxlog import processors, records
-from oxlog.conf import Settings
-from oxlog.handlers import forget_reports
-from oxlog.logger import BoundLogger, LoggerFactory, install_proxy_fast_path
+from oxlog._options import Settings
 
 CONSOLE_FORMATTERS = {"console": "plain_console", "json": "json_formatter", "logfmt": "key_value"}
 
@@ -44,14 +37,6 @@ PROPAGATING_LOGGERS = (
     "celery.redirected",
     "py.warnings",
 )
-
-
-class _State:
-    settings: Settings | None = None
-    pid: int | None = None
-
-
-_state = _State()
 
 
 #: Django's own ``mail_admins`` (``django.utils.log.DEFAULT_LOGGING``), kept on the
@@ -83,8 +68,8 @@ def build_logging_config(settings: Settings, *, django: bool = False) -> dict[st
         name, filename, formatter = files[fmt]
         handlers[name] = {"()": "oxlog.handlers.FileHandler",
                           "filename": str(settings.dir / filename), "formatter": formatter}
-    filters: dict[str, Any] = {"oxlog_celery_duplicates": {"()": "oxlog.filters.DropCeleryDuplicates"},
-                               "oxlog_task_context": {"()": "oxlog.filters.AddTaskContext"},
+    filters: dict[str, Any] = {"oxlog_celery_duplicates": {"()": "oxlog.celery.filters.DropCeleryDuplicates"},
+                               "oxlog_task_context": {"()": "oxlog.celery.filters.AddTaskContext"},
                                "oxlog_access_fields": {"()": "oxlog.filters.AccessLineFields"}}
     loggers = _loggers(settings)
     if django:
@@ -160,58 +145,11 @@ def apply_user_changes(fresh: Mapping[str, Any], baseline: Mapping[str, Any],
 _ABSENT = object()
 
 
-def configure(**overrides: Any) -> Settings:
-    """Configure logging and structlog for a program without Django settings.
-
-    Keyword arguments are setting names without the prefix (``level="DEBUG"``,
-    ``dir="/var/log/app"``, ``files=["json"]``); anything not given comes from the
-    environment and the defaults. Returns the settings in force.
-    """
-    settings = Settings.load(overrides, django=False)
-    settings.check_dir()
-    apply(settings, build_logging_config(settings))
-    return settings
-
-
-def configure_logging(logging_settings: Mapping[str, Any] | None) -> None:
-    """Django's ``LOGGING_CONFIG`` hook: apply ``settings.LOGGING`` with oxlog's settings.
-
-    ``LOGGING`` as imported (or edited in place) is rebuilt from the final ``OXLOG_*``
-    settings with the edits replayed; an application's own ``LOGGING`` is merged with
-    oxlog's (:func:`merge_logging`) unless ``OXLOG_MERGE_LOGGING = False``. Either way
-    the application's own handlers get the workflow context as record attributes.
-    """
-    settings = Settings.load()
-    settings.check_dir()
-    config = dict(logging_settings or {})
-    # Cold path, once per process: oxlog.settings imports this module at its top.
-    from oxlog import settings as exported
-
-    if derived_from_oxlog(config):
-        config = apply_user_changes(build_logging_config(settings, django=True),
-                                    exported.BASELINE, config)
-    elif settings.merge_logging:
-        config = merge_logging(build_logging_config(settings, django=True), config)
-    apply(settings, with_context_filters(config))
-    _register_startup_checks(settings)
-
-
-def _register_startup_checks(settings: Settings) -> None:
-    """Register the system checks and the worker / beat start-up check, app or no app.
-
-    Here rather than in ``OxlogConfig.ready()`` so that a project that forgot
-    ``OXLOG_APPS`` hears about it (``manage.py check``, a worker's start).
-    """
-    # Cold path: checks.py and the Celery receivers import Django's check framework and
-    # Celery, which configure() (no Django) must not need.
-    from oxlog import checks  # noqa: F401 - registering is the import
-
-    if settings.celery:
-        try:
-            from oxlog.celery.signals import connect_startup
-        except ImportError:  # pragma: no cover - Celery is a dependency
-            return
-        connect_startup()
+@functools.cache
+def baseline() -> dict[str, Any]:
+    """``LOGGING`` as ``oxlog.settings`` exports it, built once per process (from the
+    environment and the defaults): what a ``settings.py``'s edits are told apart from."""
+    return build_logging_config(Settings.load(django=False), django=True)
 
 
 def merge_logging(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
@@ -308,44 +246,3 @@ def with_context_filters(config: Mapping[str, Any]) -> dict[str, Any]:
 def derived_from_oxlog(config: Mapping[str, Any]) -> bool:
     formatter = config.get("formatters", {}).get("json_formatter", {})
     return isinstance(formatter, Mapping) and formatter.get("()") == "oxlog.formatters.JSONFormatter"
-
-
-def apply(settings: Settings, config: Mapping[str, Any]) -> None:
-    """Install the processor chain, run ``dictConfig`` and configure structlog."""
-    records.install()
-    chain = processors.build_chain(
-        static_fields={"service": settings.service, "env": settings.env},
-        redactor=processors.Redactor(settings.redact_keys) if settings.redact else None,
-        max_value_length=settings.max_value_length,
-        message_key=settings.message_key,
-    )
-    shared = processors.install_chain(chain, settings.message_key)
-    logging.config.dictConfig(dict(config))
-    logging.captureWarnings(True)
-    structlog.configure(
-        processors=shared,
-        wrapper_class=BoundLogger,
-        logger_factory=LoggerFactory(),
-        context_class=dict,
-        cache_logger_on_first_use=True,
-    )
-    install_proxy_fast_path()
-    forget_reports()
-    _state.settings, _state.pid = settings, os.getpid()
-
-
-def current_settings() -> Settings:
-    """The settings oxlog was configured with, or freshly loaded ones."""
-    return _state.settings or Settings.load()
-
-
-def is_configured() -> bool:
-    """Whether oxlog configured logging in this process (or the one it forked from)."""
-    return _state.settings is not None
-
-
-def root_has_oxlog_handlers() -> bool:
-    """Whether the root logger has at least one of oxlog's handlers."""
-    from oxlog.handlers import OxlogHandler
-
-    return any(isinstance(h, OxlogHandler) for h in logging.getLogger().handlers)

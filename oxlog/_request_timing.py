@@ -17,6 +17,8 @@ import structlog
 from django.dispatch import receiver
 from django_structlog import signals
 
+from oxlog._event import milliseconds
+
 
 @receiver(signals.bind_extra_request_metadata, dispatch_uid="oxlog.request_started")
 def _request_started(request: Any, **_: Any) -> None:
@@ -29,7 +31,7 @@ def _request_ended(request: Any, log_kwargs: dict[str, Any] | None = None, **_: 
     started = getattr(request, "_oxlog_started", None)
     if started is None:
         return
-    duration_ms = round((time.perf_counter() - started) * 1000, 3)
+    duration_ms = milliseconds(time.perf_counter() - started)
     if log_kwargs is not None:
         log_kwargs["duration_ms"] = duration_ms
     else:

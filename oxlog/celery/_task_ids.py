@@ -15,15 +15,15 @@ import functools
 import uuid
 from typing import Any
 
+from celery import Celery
+
 from oxlog import context, correlation
-from oxlog.configuration import current_settings
-from oxlog.patching import patch_once
+from oxlog._options import current_settings
+from oxlog._patching import patch_once
 
 
 def install() -> None:
     """Wrap ``Celery.send_task`` once so that new task IDs carry the correlation ID."""
-    from celery import Celery
-
     patch_once(Celery, "send_task", _wrap)
 
 

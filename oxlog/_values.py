@@ -12,6 +12,18 @@ from pathlib import PurePath
 from typing import Any
 
 
+def free_key(taken: Mapping[str, Any], key: str) -> str:
+    """*key*, or *key* behind as many ``_`` as it takes to be a key *taken* lacks.
+
+    The one rule for a name already in use (a call key that would overwrite one of
+    oxlog's fields, ``1`` beside ``"1"``, two labels of one name): nothing is
+    overwritten and nothing dropped.
+    """
+    while key in taken:
+        key = "_" + key
+    return key
+
+
 def safe_str(value: object) -> str:
     """``str(value)``, or a placeholder naming the type when ``__str__`` raises."""
     try:
@@ -136,10 +148,8 @@ def sanitize(value: Any, depth: int = 0, seen: frozenset[int] = frozenset()) -> 
                 return placeholder(value)
             out: dict[str, Any] = {}
             for k, v in items:
-                key = _key_text(k)
-                while key in out:  # 1 and "1" must not become one JSON key twice
-                    key = "_" + key
-                out[key] = sanitize(v, depth + 1, inner)
+                # 1 and "1" must not become one JSON key twice
+                out[free_key(out, _key_text(k))] = sanitize(v, depth + 1, inner)
             return out
         try:
             items = list(value)

@@ -34,8 +34,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from oxlog import processors
-from oxlog.patching import patch_once
+from oxlog import _event
+from oxlog._patching import patch_once
 
 _LogRecord = logging.LogRecord
 _new = object.__new__
@@ -174,7 +174,7 @@ def new_record(name: str, level: int, pathname: str, lineno: int, msg: object, a
     rv.thread = threading.get_ident()
     rv.threadName = threading.current_thread().name
     rv.processName = process_name
-    rv.process = processors.PID
+    rv.process = _event.PID
     if _HAS_TASK_NAME:
         task_name = None
         if logging.logAsyncioTasks:  # type: ignore[attr-defined]
@@ -212,7 +212,7 @@ def make_record(self: logging.Logger, name: str, level: int, fn: str, lno: int, 
     return rv
 
 
-_CLASHING = processors.RECORD_ATTRS  # LogRecord's attributes, "message" and "asctime"
+_CLASHING = _event.RECORD_ATTRS  # LogRecord's attributes, "message" and "asctime"
 
 
 def install() -> None:

@@ -1,0 +1,306 @@
+"""The event dict: built once per record, the same way for both kinds of call.
+
+Every line oxlog writes starts as an event dict made here. Its *head* —
+``timestamp``, ``level``, ``logger``, the message, ``process`` — is built by
+:func:`event_from_call` (a structlog call, in ``oxlog._logger``) or
+:func:`event_from_record` (a ``LogRecord``: Django's, Celery's, any library's);
+the call's own keys are parked under ``"_kw"``, an exception under ``"_exc_info"``
+and a stack request under ``"_stack"``, by :func:`park`, for both. Then the one
+installed chain of processors (:func:`install_chain`, built by :func:`build_chain`
+from ``oxlog.processors``) adds the rest in the documented field order.
+
+Building the dict in its final order once means every renderer writes it as it
+stands, and ``json.log`` and ``flat_line.log`` share one event. This module also
+owns what the head needs: the timestamp format, the process ID kept current across
+``fork``, the level names and the configured message key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from oxlog import _schema, processors
+from oxlog._options import current_settings
+from oxlog._values import free_key, safe_repr, safe_str
+
+Processor = Callable[[Any, str, Any], Any]
+
+
+class _Options:
+    """What the heads need from the configuration; set by :func:`install_chain`."""
+
+    message_key = _schema.MESSAGE
+
+
+options = _Options()
+
+_LEVEL_NAMES = _schema.LEVEL_NAMES
+
+
+def level_name(levelno: int) -> str:
+    """The lower-case name of a level number (``20`` → ``"info"``)."""
+    name = _LEVEL_NAMES.get(levelno)
+    return name if name is not None else str(logging.getLevelName(levelno)).lower()
+
+
+# --- timestamps ---------------------------------------------------------------
+
+_second_cache: tuple[int, str] = (-1, "")
+
+
+def format_timestamp(when: float) -> str:
+    """ISO 8601 in UTC with microseconds and ``Z``: ``2026-12-01T20:01:02.000123Z``.
+
+    The date-and-second prefix is cached: it changes once a second, not per line.
+    """
+    global _second_cache
+    second = int(when)
+    cached = _second_cache
+    if cached[0] != second:
+        cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        _second_cache = cached
+    return f"{cached[1]}.{int((when - second) * 1_000_000):06d}Z"
+
+
+def milliseconds(seconds: float) -> float | None:
+    """*seconds* in milliseconds, to the microsecond (``None`` beyond about 31 years, or NaN).
+
+    The one conversion behind every ``duration_ms`` and ``queue_wait_ms``. ``round(ms, 3)``
+    gives the same numbers (but for a thousandth at exact half-microsecond ties) at four
+    times the cost: it rounds through a decimal string, three times per task.
+    """
+    microseconds = seconds * 1_000_000
+    if -1e15 < microseconds < 1e15:  # not NaN, not an absurd header (~31 years)
+        return round(microseconds) / 1000
+    return None
+
+
+# --- process id, kept current across fork (prefork children, gunicorn workers) --
+
+PID = os.getpid()
+
+
+def _after_fork() -> None:
+    global PID
+    PID = os.getpid()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def percent_format(template: object, args: tuple[Any, ...]) -> tuple[str, list[str] | None]:
+    """``template % args``; on a ``%`` mistake, the template and the arguments' reprs."""
+    try:
+        text = template % args if args else template  # type: ignore[operator]
+    except Exception:
+        return safe_str(template), [safe_repr(a) for a in args]
+    return (text if type(text) is str else safe_str(text)), None
+
+
+# --- the two heads ------------------------------------------------------------
+
+
+def normalize_exc_info(exc_info: Any) -> tuple[Any, Any, Any] | None:
+    """Turn ``exc_info=True`` / an exception / a tuple into a ``sys.exc_info()`` tuple."""
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    elif isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    if isinstance(exc_info, tuple) and len(exc_info) == 3 and exc_info[0] is not None:
+        return exc_info
+    return None
+
+
+def park(event_dict: dict[str, Any], exc_info: Any, stack: Any) -> None:
+    """Park an exception (a ``sys.exc_info()`` tuple) and a stack (text, or ``True`` for
+    "the current one") for :func:`oxlog.processors.add_exception`, after the call's keys."""
+    if exc_info:
+        event_dict["_exc_info"] = exc_info
+    if stack:
+        event_dict["_stack"] = stack
+
+
+def event_from_call(
+    name: str, levelno: int, args: tuple[Any, ...], kw: dict[str, Any], bound: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The head of a structlog call's event dict; the call's keys go under ``"_kw"``.
+
+    ``exc_info`` and ``stack_info`` are taken out of *kw* and parked as a record's are.
+    """
+    exc_info = kw.pop("exc_info", None)
+    stack = kw.pop("stack_info", None)
+    if args:
+        event: Any = args[0]
+        message, bad_args = percent_format(event, args[1:]) if len(args) > 1 else (event, None)
+        if bad_args is not None:
+            kw[_schema.MESSAGE_ARGS] = bad_args
+    else:
+        message = kw.pop("event", None)
+        if message is None and options.message_key in kw:  # log.info(message="paid")
+            message = kw.pop(options.message_key)
+    if type(message) is not str:
+        message = "" if message is None else safe_str(message)
+    ed: dict[str, Any] = {
+        "timestamp": format_timestamp(time.time()),
+        "level": _LEVEL_NAMES.get(levelno) or level_name(levelno),
+        "logger": name,
+        options.message_key: message,
+        "process": PID,
+    }
+    if bound:
+        kw = {**bound, **kw}
+    if kw:
+        ed["_kw"] = kw
+    if exc_info or stack:
+        park(ed, normalize_exc_info(exc_info) if exc_info else None, stack and True)
+    return ed
+
+
+#: Attributes every ``LogRecord`` has; anything else on a record came from ``extra=``.
+RECORD_ATTRS = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", None, None))
+) | {"message", "asctime", "_oxlog_event", "taskName"}
+
+
+_PLAIN_RECORD_SIZE = len(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
+
+
+def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
+    """The event dict of a stdlib record, built once and cached on the record."""
+    ed: dict[str, Any] | None = record.__dict__.get("_oxlog_event")
+    if ed is None:
+        ed = _record_head(record)
+        # Most records carry no extra=, exception or stack: skip the processors that
+        # would only find nothing to do (this runs for every record).
+        chain = _chain if ("_kw" in ed or "_exc_info" in ed or "_stack" in ed) else _short_chain
+        for proc in chain:
+            ed = proc(None, "", ed)
+        record._oxlog_event = ed
+    return ed
+
+
+def _record_head(record: logging.LogRecord) -> dict[str, Any]:
+    msg, args = record.msg, record.args
+    if not args and type(msg) is str:  # the common case, without a call
+        message, bad_args = msg, None
+    else:
+        message, bad_args = percent_format(msg, args or ())  # type: ignore[arg-type]
+    ed: dict[str, Any] = {
+        "timestamp": format_timestamp(record.created),
+        "level": _LEVEL_NAMES.get(record.levelno) or level_name(record.levelno),
+        "logger": record.name,
+        options.message_key: message,
+        "process": record.process,
+    }
+    attrs = record.__dict__
+    extra: dict[Any, Any] = {}
+    if len(attrs) != _PLAIN_RECORD_SIZE:  # a record without extra= has exactly these
+        extra_keys = attrs.keys() - RECORD_ATTRS
+        if extra_keys:
+            extra = {k: v for k, v in attrs.items() if k in extra_keys}
+    if extra and not all(type(k) is str for k in extra):  # extra={1: …}: keys become text
+        extra = _text_keys(extra)
+    if bad_args is not None:
+        extra[_schema.MESSAGE_ARGS] = bad_args
+    if extra:
+        ed["_kw"] = extra
+    exc_info = record.exc_info
+    if (exc_info and exc_info[0] is not None) or record.stack_info:
+        park(ed, exc_info if exc_info and exc_info[0] is not None else None, record.stack_info)
+    return ed
+
+
+def _text_keys(extra: dict[Any, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in extra.items():
+        out[free_key(out, key if type(key) is str else safe_str(key))] = value
+    return out
+
+
+def rerun_with_added(event_dict: Mapping[str, Any], added: dict[str, Any]) -> dict[str, Any]:
+    """*event_dict* again with *added* (attributes a logger filter set on its record) as
+    call keys: the whole chain runs over it, as over a record with those ``extra=`` keys."""
+    ed: Any = {**event_dict, "_kw": added}
+    for proc in _chain:
+        ed = proc(None, "", ed)
+    return ed  # type: ignore[no-any-return]
+
+
+def fallback_event(event_dict: Mapping[str, Any] | None, record: logging.LogRecord | None,
+                   error: BaseException) -> dict[str, Any]:
+    """A minimal, always-renderable stand-in for a record that could not be made or rendered.
+
+    Its head is taken from *event_dict* or *record* where it can be read, and
+    ``oxlog_error`` names the failure.
+    """
+    source: Mapping[str, Any] = event_dict if isinstance(event_dict, Mapping) else {}
+    key = options.message_key
+
+    def pick(name: str, from_record: Callable[[logging.LogRecord], Any], default: Any) -> str:
+        try:
+            value = source.get(name) if source else None
+            if value is None and record is not None:
+                value = from_record(record)
+            text = "" if value is None else safe_str(value)
+        except Exception:
+            text = ""
+        return text or safe_str(default)
+
+    return {
+        "timestamp": pick("timestamp", lambda r: format_timestamp(r.created),
+                          format_timestamp(time.time())),
+        "level": pick("level", lambda r: r.levelname.lower(), "error"),
+        "logger": pick("logger", lambda r: r.name, ""),
+        key: pick(key, lambda r: r.msg, ""),
+        "process": PID,
+        "oxlog_error": f"this record could not be rendered: {type(error).__name__}",
+    }
+
+
+def log_event(logger: Any, event: str, **fields: Any) -> None:
+    """Log oxlog's own *event* (``task_started``, …) with *fields*, at the level
+    ``OXLOG_EVENT_LEVELS`` gives it."""
+    logger.log(current_settings().event_level(event), event, **fields)
+
+
+# --- the chain both paths run ---------------------------------------------------
+
+_chain: list[Processor] = []
+#: The chain without the processors that only handle call keys, exceptions and stacks.
+_short_chain: list[Processor] = []
+
+
+def build_chain(
+    *,
+    static_fields: Mapping[str, Any],
+    redact_keys: tuple[str, ...] | None,
+    max_value_length: int,
+    message_key: str,
+) -> list[Processor]:
+    """The processor chain for a configuration, in the order fields are written."""
+    owned = {*_schema.HEAD_KEYS, message_key, *_schema.WORKFLOW_KEYS, *static_fields}
+    chain: list[Processor] = [
+        processors.add_workflow_context,
+        processors.merge_contextvars,
+    ]
+    if any(v is not None for v in static_fields.values()):
+        chain.append(processors.AddStaticFields(static_fields))
+    chain += [processors.MergeCallKeys(owned), processors.add_exception]
+    if redact_keys is not None:
+        chain.append(processors.Redactor(redact_keys))
+    if max_value_length:
+        chain.append(processors.Truncator(max_value_length))
+    return chain
+
+
+def install_chain(chain: list[Processor], message_key: str) -> list[Processor]:
+    """Make *chain* the one both paths run (in place, so cached loggers see it too)."""
+    options.message_key = message_key
+    _chain[:] = chain
+    _short_chain[:] = [p for p in chain if not getattr(p, "call_data_only", False)]
+    return _chain
