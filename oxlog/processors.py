@@ -30,15 +30,16 @@ def add_workflow_context(logger: Any, method_name: str, event_dict: EventDict) -
     """Add the workflow context: correlation ID, task ID, name, parent and root.
 
     The correlation ID falls back to django-guid's when oxlog has none bound (a web
-    request that has not published anything yet).
+    request that has not published anything yet); it comes first either way, as the
+    field order says.
     """
     ctx = _context._workflow.get()
-    if ctx:
-        event_dict.update(ctx)
-    if "correlation_id" not in event_dict:
+    if "correlation_id" not in ctx:
         guid = _context.guid_var.get() if _context.guid_var is not None else None
         if guid:
             event_dict["correlation_id"] = guid
+    if ctx:
+        event_dict.update(ctx)
     return event_dict
 
 
