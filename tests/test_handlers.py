@@ -92,7 +92,9 @@ log.info("after")
 
 
 @pytest.fixture(scope="module")
-def disk_full(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subprocess.CompletedProcess[str], Path]]:
+def disk_full(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[subprocess.CompletedProcess[str], Path]]:
     with small_disk(tmp_path_factory.mktemp("full"), "64k") as tmp_path:
         proc = run_script(DISK_FULL, {"LOGDIR": str(tmp_path)})
         yield proc, tmp_path
