@@ -257,8 +257,9 @@ class FileHandler(OxlogHandler):
             self._check(now)
         fd = self._fd
         if fd < 0:
-            self._drop(None, -1, now)
-            return False
+            fd = self._reopen(now)
+            if fd < 0:
+                return False
         if self._torn:  # a piece of ours could not be ended: this record starts a line
             data = b"\n" + data
         try:
@@ -320,6 +321,19 @@ class FileHandler(OxlogHandler):
             self._stuck = None
             report(f"reopened:{self.baseFilename}", f"reopened {self.baseFilename[-200:]}")
             _reported.discard(f"reopened:{self.baseFilename}")
+
+    def _reopen(self, now: float) -> int:
+        """No descriptor: open the path unless it is failing (then count the record).
+
+        A handler another thread closed between this record's check and its write
+        (``dictConfig`` closes the old handlers first) opens the file again here.
+        """
+        with _fd_lock:
+            if self._fd < 0 and self._failing is None and self._stuck is None:
+                self._open(now)
+            if self._fd < 0:
+                self._dropped += 1
+            return self._fd
 
     def _drop(self, exc: OSError | None, fd: int, now: float) -> None:
         """Count a record not written; on a write error retire *fd* if still current."""
