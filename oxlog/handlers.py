@@ -173,8 +173,9 @@ _graveyard: list[list[Any]] = []
 
 
 def _after_fork_in_child() -> None:
-    global _fd_lock
+    global _fd_lock, _pipe_lock
     _fd_lock = threading.Lock()
+    _pipe_lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -547,6 +548,11 @@ def _still_linked(fd: int) -> bool:
         return False
 
 
+#: Held around a console line written to a pipe: the pipe's ``lockf`` lock is per
+#: process, so the threads of one process exclude each other with this one.
+_pipe_lock = threading.Lock()
+
+
 class ConsoleHandler(OxlogHandler):
     """Write to ``sys.stderr`` or ``sys.stdout`` (looked up at each write, so captures work).
 
@@ -554,15 +560,19 @@ class ConsoleHandler(OxlogHandler):
     ``FORCE_COLOR`` on (https://no-color.org, https://force-color.org).
 
     A stream with a descriptor (the real stdout or stderr) gets each line as one
-    ``os.write`` of the whole line, after flushing what the application printed:
-    on a pipe shared by several processes (the container preset) a line of up to
-    ``PIPE_BUF`` bytes (4096 on Linux) is then never interleaved with another
-    process's. A longer line can be: the kernel makes no promise past ``PIPE_BUF``
-    and only a lock every writer of the pipe takes could (docs/reference.md). On a
-    non-blocking stream that is full, lines are dropped, counted and reported once;
-    the rest of a line the stream took only in part is written before the next line.
+    ``os.write`` of the whole line, after flushing what the application printed. On
+    a pipe (the container preset's stdout, shared by every worker) the kernel keeps
+    a write whole only up to ``PIPE_BUF`` bytes (4096 on Linux): longer lines are
+    written under a lock all oxlog processes on that pipe take (:meth:`_write_pipe`),
+    so no line is interleaved with another oxlog process's; a program that writes
+    to the same pipe without oxlog can still cut into a line longer than 4096 bytes.
+    On a non-blocking stream that is full, lines are dropped, counted and reported
+    once; the rest of a line the stream took only in part goes before the next line.
     Streams without a descriptor (captures, ``StringIO``) get ``write`` and ``flush``.
     """
+
+    #: Seconds a line waits for the console pipe's lock before it is written without.
+    pipe_lock_wait = 2.0
 
     def __init__(self, stream: str | IO[str] = "stderr", level: int | str = logging.NOTSET) -> None:
         super().__init__(level)
@@ -571,6 +581,7 @@ class ConsoleHandler(OxlogHandler):
         self._seen: IO[str] | None = None
         self._colors = False
         self._fileno = -1
+        self._pipe = False
         self._encoding = "utf-8"
         self._rest = b""
         self._dropped = 0
@@ -601,8 +612,9 @@ class ConsoleHandler(OxlogHandler):
         self._seen, self._colors = stream, wants_color(stream)
         try:
             self._fileno = stream.fileno()
+            self._pipe = stat.S_ISFIFO(os.fstat(self._fileno).st_mode)
         except Exception:
-            self._fileno = -1
+            self._fileno, self._pipe = -1, False
         self._encoding = getattr(stream, "encoding", None) or "utf-8"
 
     def write_line(self, text: str) -> None:
@@ -616,7 +628,10 @@ class ConsoleHandler(OxlogHandler):
                 return
             stream.flush()
             data = (text + "\n").encode(self._encoding, "backslashreplace")
-            self._write_fd(self._rest + data if self._rest else data)
+            if self._pipe:
+                self._write_pipe(self._rest + data if self._rest else data)
+            else:
+                self._write_fd(self._rest + data if self._rest else data)
         except Exception as exc:
             self._dropped += 1
             self._fail(exc)
@@ -648,6 +663,44 @@ class ConsoleHandler(OxlogHandler):
         self._rest = data[written:]
         if self._failing is not None:
             self._recovered()
+
+    def _write_pipe(self, data: bytes) -> None:
+        """:meth:`_write_fd` holding the pipe's lock, so that no line is interleaved.
+
+        A pipe takes a write of up to ``PIPE_BUF`` bytes whole; a longer one goes in
+        pieces, and another process's line can land between them. Every oxlog
+        process writing to the pipe (the container preset's stdout, shared by
+        gunicorn's or Celery's workers) takes a POSIX record lock on it (``lockf``:
+        per process, so forked workers exclude each other) and this handler's thread
+        lock around each line. The lock is only polled (a holder may be stopped):
+        after :attr:`pipe_lock_wait` seconds the line is written without it,
+        reported once. Other programs writing to the pipe do not take the lock.
+        """
+        with _pipe_lock:
+            deadline = 0.0
+            while True:
+                try:
+                    fcntl.lockf(self._fileno, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    locked = True
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        locked = False  # no locking on this pipe: write as is
+                        break
+                now = time.monotonic()
+                if not deadline:
+                    deadline = now + self.pipe_lock_wait
+                elif now >= deadline:
+                    report("console:lock", f"the console pipe stayed locked for "
+                           f"{self.pipe_lock_wait:g} s; a line was written without the lock")
+                    locked = False
+                    break
+                time.sleep(0.0005)
+            try:
+                self._write_fd(data)
+            finally:
+                if locked:
+                    fcntl.lockf(self._fileno, fcntl.LOCK_UN)
 
     def _fail(self, exc: BaseException) -> None:
         if self._failing is None:

@@ -183,17 +183,23 @@ import errno
 d = os.environ["LOGDIR"]
 h = FileHandler(os.path.join(d, "json.log"))
 h.check_interval = 0.0            # the documented knob: a check before every record
-h.retire_delay = 1.0
+h.retire_delay = 0.5              # retired descriptors are closed while the threads run
 stop = threading.Event()
 problems = []
 counted = []
 
+attempts = []
+end = time.monotonic() + float(os.environ["SECONDS"])
+
 def writer(t):
-    for seq in range(int(os.environ["N"])):
+    seq = 0
+    while time.monotonic() < end:
         before = h.dropped
         h.write_line(json.dumps({"p": t, "seq": seq}))
         if h.dropped != before + 1:
             counted.append((t, seq))
+        seq += 1
+    attempts.append(seq)
 
 def rotator():
     i = 0
@@ -242,23 +248,25 @@ stop.set()
 for t in others:
     t.join()
 h.close()
-json.dump({"problems": problems[:20], "counted": counted}, open(os.path.join(d, "result"), "w"))
+json.dump({"problems": problems[:20], "counted": counted, "attempts": sum(attempts)},
+          open(os.path.join(d, "result"), "w"))
 """
 
 
-@pytest.mark.parametrize("round_", range(3))
+@pytest.mark.parametrize("round_", range(2))
 def test_threads_rotating_never_close_or_write_into_the_applications_descriptors(
         tmp_path: Path, round_: int) -> None:
-    """4 threads log with a check before every record while the file is renamed every 3 ms
-    and 2 threads open, write and close files of their own: no descriptor of theirs is
-    closed or written by oxlog, and every record counted written is in some json.log*."""
-    proc = run(ROTATING_THREADS, env={"LOGDIR": str(tmp_path), "N": "3000"})
+    """For 2 s, 4 threads log with a check before every record while the file is renamed
+    every 3 ms (retired descriptors closed after 0.5 s) and 2 threads open, write and
+    close files of their own: no descriptor of theirs is closed or written by oxlog, and
+    every record is in some json.log*, once."""
+    proc = run(ROTATING_THREADS, env={"LOGDIR": str(tmp_path), "SECONDS": "2"})
     assert proc.returncode == 0, proc.stderr
     result = json.loads((tmp_path / "result").read_text())
     assert result["problems"] == []
     records = [r for path in tmp_path.glob("json.log*") for r in read_json(path)]
     assert Counter((r["p"], r["seq"]) for r in records) == Counter(map(tuple, result["counted"]))
-    assert len(result["counted"]) == 4 * 3000
+    assert len(result["counted"]) == result["attempts"] > 1000
 
 
 RECONFIGURE = """
@@ -494,18 +502,18 @@ def test_with_fd_2_closed_no_report_lands_in_a_log_file(tmp_path: Path, console:
 
 APP_FILE_AT_FD_2 = """
 d = os.environ["LOGDIR"]
-app_log = logging.FileHandler(os.path.join(d, "app.log"))    # gets fd 2
+oxlog.configure(dir=d, console="off", files=["json"])
+app_log = logging.FileHandler(os.path.join(d, "app.log"))    # oxlog's files left fd 2 free
 assert app_log.stream.fileno() == 2
 logging.getLogger("own").addHandler(app_log)
-oxlog.configure(dir=d, console="off", files=["json"])
 oxlog.handlers.report("test:x", "a report")
 logging.getLogger("own").warning("own line")
 """
 
 
 def test_a_report_never_lands_in_the_applications_log_file_at_fd_2(tmp_path: Path) -> None:
-    """fd 2 closed, the application's own stdlib FileHandler takes it: a report is counted,
-    not written into that file."""
+    """fd 2 closed, oxlog's files leave it free and the application's own stdlib
+    FileHandler takes it: a report is counted, not written into that file."""
     proc = subprocess.run([sys.executable, "-c", PRELUDE + APP_FILE_AT_FD_2],
                           env=script_env(LOGDIR=str(tmp_path)), stdout=subprocess.PIPE, text=True,
                           timeout=60, cwd="/tmp", preexec_fn=close_stderr)
@@ -608,13 +616,13 @@ def test_console_lines_dropped_on_a_full_non_blocking_stdout_are_counted_and_rep
 PIPE_WRITER = """
 oxlog.configure(console="json", console_stream="stdout", files=[])
 for seq in range(int(os.environ["N"])):
-    log.info("rec", seq=seq, pad="z" * (seq * 613 % 3900))
+    log.info("rec", seq=seq, pad="z" * (seq * 613 % 3900 if seq % 4 else seq * 7919 % 30000))
 """
 
 
 def test_console_lines_from_several_processes_on_one_pipe_stay_whole(tmp_path: Path) -> None:
-    """4 processes share one stdout pipe (the container preset) with lines up to PIPE_BUF:
-    each line is one write, so none is interleaved (longer lines: docs/reference.md)."""
+    """4 processes share one stdout pipe (the container preset), a quarter of their lines
+    longer than PIPE_BUF (up to 30 kB): every line read from the pipe is whole."""
     read_fd, write_fd = os.pipe()
     env = script_env(N="800")
     procs = [subprocess.Popen([sys.executable, "-c", PRELUDE + PIPE_WRITER], env=env, cwd="/tmp",
