@@ -52,7 +52,11 @@ def report(key: str, text: str) -> None:
         return
     _reported.add(key)
     line = ("oxlog: " + text)[:500].replace("\n", " ") + "\n"
-    if _stderr_is_a_log_file():
+    try:
+        suppress = _stderr_is_a_log_file()
+    except Exception:  # cannot tell (a handler list changing under us): write it
+        suppress = False
+    if suppress:
         _suppressed += 1
         return
     try:
