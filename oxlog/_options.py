@@ -140,7 +140,11 @@ class Settings:
             return
         path = self.dir.resolve()
         try:
-            path.mkdir(parents=True, exist_ok=True)
+            # Each missing directory 0o755 minus the umask, never 0o777 minus it
+            # (``parents=True`` gives the parents 0o777: world-writable under umask 0).
+            for parent in [*reversed(path.parents), path]:
+                if not parent.is_dir():
+                    parent.mkdir(mode=0o755, exist_ok=True)
         except OSError as exc:
             raise _unwritable(path, exc) from None
         if not os.access(path, os.W_OK | os.X_OK):
