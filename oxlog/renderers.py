@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from oxlog._schema import WORKFLOW_KEYS
@@ -382,24 +382,15 @@ def _quote(text: str) -> str:
     return make_json_safe(_encode_string(text))
 
 
-_key_cache: dict[str, str] = {}
-
-
 def logfmt_key(key: Any) -> str:
     """A key as logfmt allows it; invalid characters are escaped as ``\\xNN``/``\\uNNNN``.
 
     The escaping is reversible (``\\`` itself is escaped, a lone surrogate keeps its
     own code) so two different keys never read the same; an empty key is
-    :data:`EMPTY_KEY`.
+    :data:`EMPTY_KEY`. (Lines reuse each text key's result: ``_prefix_cache``.)
     """
-    cached = _key_cache.get(key) if type(key) is str else None
-    if cached is not None:
-        return cached
     text = key if type(key) is str else safe_str(key)
-    safe = _KEY_UNSAFE.sub(_escape_key_char, text) if text else EMPTY_KEY
-    if type(key) is str and len(_key_cache) < 10_000:
-        _key_cache[key] = safe
-    return safe
+    return _KEY_UNSAFE.sub(_escape_key_char, text) if text else EMPTY_KEY
 
 
 def _escape_key_char(match: re.Match[str]) -> str:
@@ -407,32 +398,37 @@ def _escape_key_char(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def _pairs(event_dict: Mapping[str, Any], skip: frozenset[str] | None = None) -> list[str]:
-    """``key=value`` for each key with a value.
+#: ``key=`` for each text key met (a key's escaping done once, not on every line).
+_prefix_cache: dict[str, str] = {}
+
+
+def _pairs(items: Iterable[tuple[Any, Any]]) -> list[str]:
+    """``key=value`` for each of *items* with a value.
 
     The common cases (a cached key, a plain string or int value) are written inline:
     this loop runs for every key of every line of flat_line.log and the console.
     """
     parts: list[str] = []
     append = parts.append
-    keys = _key_cache
-    for key, value in event_dict.items():
-        if skip is not None and key in skip:
-            continue
+    prefixes = _prefix_cache
+    for key, value in items:
         kind = type(value)
         if kind is str:  # logfmt_value's rule for text, inline
-            if value.isprintable() and " " not in value and "=" not in value and '"' not in value:
-                text: str | None = value
-            else:
-                text = _quote(value)
+            if not (value.isprintable() and " " not in value and "=" not in value
+                    and '"' not in value):
+                value = _quote(value)
         elif kind is int and -_INT_INLINE < value < _INT_INLINE:
-            text = str(value)
+            value = str(value)
         else:
-            text = logfmt_value(value)
-            if text is None:
+            value = logfmt_value(value)
+            if value is None:
                 continue
-        name = keys.get(key) if type(key) is str else None
-        append(f"{name or logfmt_key(key)}={text}")
+        prefix = prefixes.get(key) if type(key) is str else None
+        if prefix is None:
+            prefix = logfmt_key(key) + "="
+            if type(key) is str and len(prefixes) < 10_000:
+                prefixes[key] = prefix
+        append(prefix + value)
     return parts
 
 
@@ -450,7 +446,7 @@ class LogfmtRenderer:
     __slots__ = ()
 
     def __call__(self, event_dict: Mapping[str, Any]) -> str:
-        return " ".join(_pairs(event_dict))
+        return " ".join(_pairs(event_dict.items()))
 
 
 # --- console -----------------------------------------------------------------------
@@ -530,8 +526,9 @@ class ConsoleRenderer:
         short = [k for k in _CONSOLE_SHORT if k in ed]
         if short:  # the same on every line of a request or span: their start is enough
             ed = {**ed, **{k: _short(ed[k]).rstrip() for k in short}}
+        skip = _CONSOLE_SKIP | {self.message_key}
         pairs = " ".join(console_text(pair) for pair in _pairs(
-            ed, _CONSOLE_SKIP | {self.message_key}))
+            (k, v) for k, v in ed.items() if k not in skip))
         c = self.colors
         line = (
             f"{_paint(ts, _DIM, c)} {_paint(f'{level.upper():<8}', _LEVEL_COLORS.get(level, ''), c)}"
