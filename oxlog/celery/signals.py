@@ -42,6 +42,14 @@ from oxlog.handlers import root_has_oxlog_handlers
 from oxlog.processors import Redactor
 
 logger = structlog.get_logger("oxlog.celery")
+#: The stdlib logger behind it: its cached level check says whether an event is written,
+#: before anything is built for it.
+_events = logging.getLogger("oxlog.celery")
+
+
+def _written(event: str) -> bool:
+    """Whether oxlog's *event* would be written (``OXLOG_EVENT_LEVELS``, logger levels)."""
+    return _events.isEnabledFor(_settings().event_level(event))
 
 #: Requests the worker's main process has received and not yet forgotten, so that
 #: failures decided there (lost worker, hard time limit) find the task's context.
@@ -201,7 +209,7 @@ def after_task_publish(headers: Mapping[str, Any] | None = None, body: Any = Non
                        routing_key: str | None = None, exchange: str | None = None,
                        **_: Any) -> None:
     """Log ``task_enqueued`` with the child's ID, name, queue, ETA and arguments."""
-    if not headers:
+    if not headers or not _written("task_enqueued"):  # no reprs made for a line not written
         return
     fields: dict[str, Any] = {
         "child_task_id": headers.get("id"),
@@ -244,14 +252,19 @@ def task_received(request: Any = None, **_: Any) -> None:
                    ) or correlation.new_correlation_id()
             headers[CORRELATION_HEADER] = cid
         _live_requests[request.id] = request
-        fields: dict[str, Any] = {"queue_wait_ms": _queue_wait_ms(headers.get(PUBLISHED_HEADER))}
-        if headers.get("eta"):
-            fields["eta"] = headers["eta"]
+        written = _written("task_received")
+        if not (written or rejected):
+            return
         token = context.replace_context(task_context(cid, headers, request.name))
         try:
             if rejected:
                 log_event(logger, "correlation_id_rejected", **rejected)
-            log_event(logger, "task_received", **fields)
+            if written:
+                fields: dict[str, Any] = {
+                    "queue_wait_ms": _queue_wait_ms(headers.get(PUBLISHED_HEADER))}
+                if headers.get("eta"):
+                    fields["eta"] = headers["eta"]
+                log_event(logger, "task_received", **fields)
         finally:
             context.reset(token)
     except Exception as exc:
