@@ -266,15 +266,55 @@ def with_headroom(call: Callable[..., T], *args: Any) -> T:
     """``call(*args)`` with the recursion limit raised by :data:`HEADROOM` frames.
 
     Only after a ``RecursionError``, on a cold path. The limit is the interpreter's, not
-    the thread's: another thread that reaches it meanwhile has the same margin. It is
-    restored even when *call* raises.
+    the thread's: another thread that reaches it meanwhile has the same margin. It is put
+    back afterwards; where the stack is still too deep for that (Python refuses a limit
+    below the current depth), :func:`settle` puts it back at the next log call.
     """
-    limit = sys.getrecursionlimit()
+    global lent, pending
+    limit = lent if lent else sys.getrecursionlimit()
     sys.setrecursionlimit(limit + HEADROOM)
     try:
         return call(*args)
     finally:
-        sys.setrecursionlimit(limit)
+        try:
+            sys.setrecursionlimit(limit)
+            lent = 0
+        except RecursionError:
+            lent = pending = limit
+
+
+#: The recursion limit :func:`with_headroom` could not put back yet (0: none).
+lent = 0
+
+
+def settle() -> None:
+    """Finish what a call at the recursion limit could not, from a call with frames to spare:
+    put back the recursion limit lent by :func:`with_headroom` (unless the application
+    changed it since) and report the records lost for want of any frame at all.
+
+    Log calls run it when :data:`pending` is set: one global test per call otherwise.
+    """
+    global lent, lost, lost_total, pending
+    pending = 0
+    limit, lent = lent, 0
+    try:
+        if limit and sys.getrecursionlimit() == limit + HEADROOM:
+            sys.setrecursionlimit(limit)
+    except RecursionError:
+        lent = pending = limit
+    if lost:
+        count, lost = lost, 0
+        lost_total += count
+        report("lost-at-limit", f"{count} log call(s) made at the very recursion limit (not one "
+               "frame left) could not be written, not even as a placeholder; dropped "
+               "(oxlog._event.lost_total counts them)")
+
+
+#: Set when :func:`settle` has work: a limit to put back, lost records to report.
+pending = 0
+#: Records dropped at the recursion limit since the last :func:`settle`, and in all.
+lost = 0
+lost_total = 0
 
 
 def _record_head(record: logging.LogRecord) -> dict[str, Any]:

@@ -138,7 +138,16 @@ class BoundLogger(structlog.BoundLoggerBase):
         except structlog.DropEvent:
             return
         except Exception as exc:
-            _failed(sink, levelno, args, exc)
+            try:
+                _failed(sink, levelno, args, exc)
+            except RecursionError:  # not one frame left, even for the placeholder: counted
+                _event.lost += 1
+                _event.pending = 1
+        if _event.pending:  # a call at the recursion limit left work: done from here
+            try:
+                _event.settle()
+            except RecursionError:
+                pass  # still too deep: the next call does it
 
     def debug(self, *args: Any, **kw: Any) -> None:
         """Log at DEBUG."""

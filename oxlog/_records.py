@@ -201,6 +201,11 @@ def make_record(self: logging.Logger, name: str, level: int, fn: str, lno: int, 
     # logging._logRecordFactory is what getLogRecordFactory() returns (setLogRecordFactory
     # sets it); read directly to save a call per record.
     factory = logging._logRecordFactory  # type: ignore[attr-defined]
+    if _event.pending:  # a call at the recursion limit left work: done from here
+        try:
+            _event.settle()
+        except RecursionError:
+            pass  # still too deep: the next call does it
     rv: logging.LogRecord
     if (factory is _LogRecord and FAST and _LogRecord.__init__ is _MIRRORED_INIT
             and logging.logThreads and logging.logProcesses and logging.logMultiprocessing):
@@ -227,22 +232,29 @@ def _add_odd_extra(attrs: dict[str, Any], extra: Any) -> None:
     """``extra=`` that is not a mapping of text keys: kept, never raised into the caller.
 
     The stdlib raises ``TypeError``/``KeyError`` from the log call for these. Here a
-    mapping's keys become text (``safe_str``), a mapping whose items cannot be read and
-    anything else (``extra=[1, 2]``, ``extra="x"``) become the one field ``extra``, and
-    the first such call is said once on stderr.
+    mapping's keys become text (``safe_str``) and a value it cannot give is written
+    ``<unreadable: KeyError>``; a mapping whose keys cannot be read and anything else
+    (``extra=[1, 2]``, ``extra="x"``) become the one field ``extra``; the first such call
+    is said once on stderr.
     """
     report("extra", f"a logging call got extra= of type {type(extra).__name__!r} that is not "
            "a mapping of text keys; it was kept (as the field 'extra' when not a mapping)")
     if isinstance(extra, Mapping):
         try:
-            for key, value in list(extra.items()):
+            keys = list(extra)
+        except Exception:
+            keys = None
+        if keys is not None:
+            for key in keys:
+                try:
+                    value = extra[key]
+                except Exception as exc:
+                    value = f"<unreadable: {type(exc).__name__}>"
                 name = safe_str(key)
                 while name in _CLASHING or name in attrs:
                     name = "_" + name
                 attrs[name] = value
             return
-        except Exception:
-            pass
     name = "extra"
     while name in attrs:
         name = "_" + name
