@@ -225,8 +225,8 @@ values = {
     "user_list": collections.UserList([{"token": "S-UL"}]),
     "set": {"token=S-SET"},
     "bare_query": "token=S-BQ&a=1",
-    "urlencoded": urllib.parse.urlencode({"a": 1, "api_key": "S-UE"}),
-    "form_body": b"user=bob&password=S-FB",
+    "urlencoded": urllib.parse.urlencode({"api_key": "S-UE", "a": 1}),
+    "form_body": b"password=S-FB&user=bob",
     "api_key_header": {"X-Api-Key": "S-XK", "x-api-key": "S-XK2"},
     "in_text": "GET /x token=S-TXT",
 }
@@ -258,8 +258,8 @@ EXPECTED_SECRETS: dict[str, Any] = {
     "user_list": [{"token": R}],
     "set": ["token=" + R],
     "bare_query": f"token={R}&a=1",
-    "urlencoded": f"a=1&api_key={R}",
-    "form_body": f"user=bob&password={R}",
+    "urlencoded": f"api_key={R}&a=1",
+    "form_body": f"password={R}&user=bob",
     "api_key_header": {"X-Api-Key": R, "x-api-key": R},
     "in_text": f"GET /x token={R}",
 }
