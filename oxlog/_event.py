@@ -239,8 +239,13 @@ def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
     """
     ed: dict[str, Any] | None = record.__dict__.get("_oxlog_event")
     if ed is None:
-        try:
-            ed = _build_from_record(record)
+        try:  # _build_from_record inline: this runs for every record
+            ed = _record_head(record)
+            # Most records carry no extra=, exception or stack: skip the processors that
+            # would only find nothing to do.
+            chain = _chain if (KW in ed or EXC_INFO in ed or STACK in ed) else _short_chain
+            for proc in chain:
+                ed = proc(None, "", ed)
         except RecursionError:
             ed = with_headroom(_build_from_record, record)
         record._oxlog_event = ed
@@ -248,9 +253,8 @@ def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
 
 
 def _build_from_record(record: logging.LogRecord) -> dict[str, Any]:
+    """:func:`event_from_record`'s build, for its second try (with more frames)."""
     ed: Any = _record_head(record)
-    # Most records carry no extra=, exception or stack: skip the processors that
-    # would only find nothing to do (this runs for every record).
     chain = _chain if (KW in ed or EXC_INFO in ed or STACK in ed) else _short_chain
     for proc in chain:
         ed = proc(None, "", ed)

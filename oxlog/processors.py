@@ -160,11 +160,13 @@ class Redactor:
     alike), so ``password``, ``db_password``, ``X-CSRFToken``, ``HTTP_AUTHORIZATION``
     and ``X-Api-Key`` (``api_key``) are all masked. A text value (``GET /login?token=abc``,
     ``urlencode()`` output ``token=abc&a=1``, a form body) has the values of its sensitive
-    parameters masked: a parameter starts the text or follows ``?``, ``&``, ``;`` or
-    whitespace. Containers are any ``Mapping`` (``OrderedDict``, ``defaultdict``,
-    ``MappingProxyType``, ``UserDict``, Django's ``QueryDict`` — every value of a
-    multi-valued key — and ``HttpHeaders``) and any sequence or set that is not text or
-    bytes: each becomes a plain ``dict`` or ``list`` with its secrets masked.
+    parameters masked: a parameter starts the text or follows ``?``, ``&`` or ``;`` (free
+    text with a space and none of those, such as ``"login token=abc"``, is not a query
+    string: name the value instead, ``log.info("login", token=...)``). Containers are any
+    ``Mapping`` (``OrderedDict``, ``defaultdict``, ``MappingProxyType``, ``UserDict``,
+    Django's ``QueryDict`` — every value of a multi-valued key — and ``HttpHeaders``) and
+    any sequence or set that is not text or bytes: each becomes a plain ``dict`` or
+    ``list`` with its secrets masked.
 
     Conversion: every value that is not text, a number, ``None`` or a container is turned
     into text (or a JSON type) here, once per record, by :func:`oxlog._values.to_jsonable`
@@ -184,7 +186,7 @@ class Redactor:
         self._key_re = re.compile(words or r"(?!x)x", re.IGNORECASE)
         name = "[^=&;?/#\\s\"'<>]*"
         self._query_re = re.compile(
-            rf"((?:^|[?&;\s]){name}(?:{words}){name}=)[^&;#\s\"'<>]*", re.IGNORECASE
+            rf"((?:^|[?&;]){name}(?:{words}){name}=)[^&;#\s\"'<>]*", re.IGNORECASE
         ) if words else None
         self._cache: dict[str, bool] = {}
 
@@ -201,6 +203,8 @@ class Redactor:
         """Mask the values of sensitive query-string (or form-body) parameters in *text*."""
         if self._query_re is None or "=" not in text:
             return text  # no parameter: skip the regular expression
+        if " " in text and "?" not in text and "&" not in text and ";" not in text:
+            return text  # free text ("synced user_id=3"), not a query string or form body
         return self._query_re.sub(r"\1" + REDACTED, text)
 
     #: Fields oxlog writes itself (IDs, names, numbers): never secret, never URLs.

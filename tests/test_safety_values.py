@@ -228,7 +228,6 @@ values = {
     "urlencoded": urllib.parse.urlencode({"api_key": "S-UE", "a": 1}),
     "form_body": b"password=S-FB&user=bob",
     "api_key_header": {"X-Api-Key": "S-XK", "x-api-key": "S-XK2"},
-    "in_text": "GET /x token=S-TXT",
 }
 for name, value in values.items():
     log.info("secret", case=name + "-structlog", v=value)
@@ -261,7 +260,6 @@ EXPECTED_SECRETS: dict[str, Any] = {
     "urlencoded": f"api_key={R}&a=1",
     "form_body": f"password={R}&user=bob",
     "api_key_header": {"X-Api-Key": R, "x-api-key": R},
-    "in_text": f"GET /x token={R}",
 }
 
 
@@ -482,3 +480,65 @@ def test_retries_that_are_not_a_number_are_left_out() -> None:
 
     assert "retries" not in task_context(None, {"retries": "9" * 1000})
     assert "retries" not in task_context(None, {"retries": [1]})
+
+
+# --- what the stdlib lets through ----------------------------------------------------------------
+
+INTERRUPT = """
+class Interrupting:
+    def __str__(self):
+        raise KeyboardInterrupt
+
+for call in (lambda: log.info("x", v=Interrupting()), lambda: std.info("%s", Interrupting())):
+    try:
+        call()
+        print("RETURNED", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("INTERRUPTED", file=sys.stderr)
+
+class Loud:
+    def __str__(self):
+        log.info("inside", v=self)
+        return "loud"
+
+log.info("after", v=Loud())  # the nesting count was given back: the usual three lines
+"""
+
+
+def test_keyboard_interrupt_in_a_value_passes_through_as_in_the_stdlib(run_python: Any) -> None:
+    """``KeyboardInterrupt`` from a value's ``__str__`` reaches the caller (the stdlib lets it
+    through too), and leaves oxlog's nesting count as it was."""
+    run = run_python(SETUP + INTERRUPT, settings=None)
+    assert run.stderr.count("INTERRUPTED") == 2 and "RETURNED" not in run.stderr
+    rows = run.json()
+    assert [r["message"] for r in rows] == ["inside", "inside", "after"]
+    assert rows[1]["v"] == "loud"
+
+
+REDACT_OFF = """
+import oxlog, structlog, sys
+oxlog.configure(console="console", console_stream="stdout", files=["json", "logfmt"], redact=False)
+log = structlog.get_logger("x")
+
+class Counted:
+    calls = 0
+    def __str__(self):
+        Counted.calls += 1
+        return "counted"
+
+class Liar(str):
+    def isprintable(self): return True
+
+log.info("off", v=Counted(), w=Liar("a\\nb"), password="kept")
+print("COUNTED", Counted.calls, file=sys.stderr)
+"""
+
+
+def test_without_redaction_values_are_still_converted_once(run_python: Any) -> None:
+    """``OXLOG_REDACT = False``: nothing is masked, but each value is still converted once
+    and a lying ``str`` subclass still cannot forge a console line."""
+    run = run_python(REDACT_OFF, settings=None)
+    assert _stderr_number(run, "COUNTED") == 1
+    [row] = run.json()
+    assert (row["v"], row["w"], row["password"]) == ("counted", "a\nb", "kept")
+    assert len(run.stdout.splitlines()) == 1
