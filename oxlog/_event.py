@@ -272,7 +272,9 @@ def with_headroom(call: Callable[..., T], *args: Any) -> T:
     Only after a ``RecursionError``, on a cold path. The limit is the interpreter's, not
     the thread's: another thread that reaches it meanwhile has the same margin. It is put
     back afterwards; where the stack is still too deep for that (Python refuses a limit
-    below the current depth), :func:`settle` puts it back at the next log call.
+    below the current depth), :func:`settle` puts it back at the next structlog call (a
+    plain ``logging`` call does not check, to keep its path short; the next lend starts
+    from the application's limit all the same).
     """
     global lent, pending
     limit = lent if lent else sys.getrecursionlimit()
@@ -296,7 +298,7 @@ def settle() -> None:
     put back the recursion limit lent by :func:`with_headroom` (unless the application
     changed it since) and report the records lost for want of any frame at all.
 
-    Log calls run it when :data:`pending` is set: one global test per call otherwise.
+    structlog calls run it when :data:`pending` is set: one global test per call otherwise.
     """
     global lent, lost, lost_total, pending
     pending = 0

@@ -201,11 +201,6 @@ def make_record(self: logging.Logger, name: str, level: int, fn: str, lno: int, 
     # logging._logRecordFactory is what getLogRecordFactory() returns (setLogRecordFactory
     # sets it); read directly to save a call per record.
     factory = logging._logRecordFactory  # type: ignore[attr-defined]
-    if _event.pending:  # a call at the recursion limit left work: done from here
-        try:
-            _event.settle()
-        except RecursionError:
-            pass  # still too deep: the next call does it
     rv: logging.LogRecord
     if (factory is _LogRecord and FAST and _LogRecord.__init__ is _MIRRORED_INIT
             and logging.logThreads and logging.logProcesses and logging.logMultiprocessing):
