@@ -214,10 +214,49 @@ def structlog_native(directory: str) -> Setup:
     return _structlog_loops(structlog.get_logger(LOGGER_NAME), [(path, "json")])
 
 
-# --- 5. oxlog -------------------------------------------------------------------------------
+# --- 5. oxlog, the way its users configure it: a Django settings module -------------------------
+
+#: The settings module a Django project writes (``from oxlog.settings import *``), with the
+#: outputs of each row; ``{dir}`` and ``{files}`` are filled in per run.
+SETTINGS_MODULE = """\
+from oxlog.settings import *  # noqa: F403
+
+SECRET_KEY = "bench"
+INSTALLED_APPS = [*OXLOG_APPS, "django.contrib.contenttypes", "django.contrib.auth"]  # noqa: F405
+MIDDLEWARE = [*OXLOG_MIDDLEWARE]  # noqa: F405
+DATABASES = {{}}
+USE_TZ = True
+OXLOG_DIR = {dir!r}
+OXLOG_CONSOLE = "off"
+OXLOG_FILES = {files!r}
+OXLOG_LEVEL = "INFO"
+"""
 
 
-def _oxlog(directory: str, files: list[str]) -> None:
+def _oxlog_django(directory: str, files: list[str]) -> None:
+    """``django.setup()`` with a settings module that star-imports ``oxlog.settings``; the
+    correlation ID set through django-guid as its middleware sets it for a request, and the
+    task's ID and name bound as oxlog's Celery receivers bind them."""
+    import sys
+
+    import django
+    from django_guid import set_guid
+
+    import oxlog
+
+    _reset_logging()
+    module = os.path.join(directory, "bench_settings.py")
+    with open(module, "w", encoding="utf-8") as f:
+        f.write(SETTINGS_MODULE.format(dir=directory, files=files))
+    sys.path.insert(0, directory)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
+    django.setup()
+    set_guid(CONTEXT["correlation_id"])
+    oxlog.bind(task_id=CONTEXT["task_id"], task_name=CONTEXT["task_name"])
+
+
+def _oxlog_configure(directory: str, files: list[str]) -> None:
+    """``oxlog.configure()``: a program without Django settings."""
     import oxlog
 
     _reset_logging()
@@ -230,39 +269,37 @@ def _oxlog_files(directory: str, files: list[str]) -> list[tuple[str, str]]:
     return [(os.path.join(directory, names[f][0]), names[f][1]) for f in files]
 
 
-def oxlog_structlog_json(directory: str) -> Setup:
-    """A structlog call with oxlog configured, ``json.log`` only."""
-    import structlog
+def _oxlog_structlog(configure: Callable[[str, list[str]], None], files: list[str]) -> Callable[[str], Setup]:
+    def setup(directory: str) -> Setup:
+        import structlog
 
-    _oxlog(directory, ["json"])
-    return _structlog_loops(structlog.get_logger(LOGGER_NAME), _oxlog_files(directory, ["json"]))
+        configure(directory, files)
+        return _structlog_loops(structlog.get_logger(LOGGER_NAME), _oxlog_files(directory, files))
 
-
-def oxlog_both(directory: str) -> Setup:
-    """A structlog call with oxlog configured, ``json.log`` and ``flat_line.log``."""
-    import structlog
-
-    _oxlog(directory, ["json", "logfmt"])
-    return _structlog_loops(structlog.get_logger(LOGGER_NAME),
-                            _oxlog_files(directory, ["json", "logfmt"]))
+    setup.__doc__ = f"A structlog call, oxlog configured by {configure.__name__}, {' + '.join(files)}."
+    return setup
 
 
-def oxlog_stdlib_json(directory: str) -> Setup:
-    """The plain ``logging`` call of :func:`stdlib` (context bound by oxlog), ``json.log`` only."""
-    _oxlog(directory, ["json"])
-    log = logging.getLogger(LOGGER_NAME)
+def _oxlog_stdlib(configure: Callable[[str, list[str]], None], files: list[str]) -> Callable[[str], Setup]:
+    def setup(directory: str) -> Setup:
+        configure(directory, files)
+        log = logging.getLogger(LOGGER_NAME)
 
-    def run(n: int) -> None:
-        info, msg, p, d = log.info, PERCENT_MESSAGE, PATH, DURATION_MS
-        for i in range(n):
-            info(msg, i, p, d)
+        def run(n: int) -> None:
+            info, msg, p, d = log.info, PERCENT_MESSAGE, PATH, DURATION_MS
+            for i in range(n):
+                info(msg, i, p, d)
 
-    def run_filtered(n: int) -> None:
-        debug, msg, p, d = log.debug, PERCENT_MESSAGE, PATH, DURATION_MS
-        for i in range(n):
-            debug(msg, i, p, d)
+        def run_filtered(n: int) -> None:
+            debug, msg, p, d = log.debug, PERCENT_MESSAGE, PATH, DURATION_MS
+            for i in range(n):
+                debug(msg, i, p, d)
 
-    return Setup(run, run_filtered, _oxlog_files(directory, ["json"]))
+        return Setup(run, run_filtered, _oxlog_files(directory, files))
+
+    setup.__doc__ = (f"The plain ``logging`` call of :func:`stdlib`, oxlog configured by "
+                     f"{configure.__name__}, {' + '.join(files)}.")
+    return setup
 
 
 #: Every configuration by name, in table order.
@@ -272,10 +309,14 @@ CONFIGS: dict[str, Callable[[str], Setup]] = {
     "dsl-docs": dsl_docs,
     "dsl-docs-2files": dsl_docs_2files,
     "structlog-native": structlog_native,
-    "oxlog-structlog-json": oxlog_structlog_json,
-    "oxlog-stdlib-json": oxlog_stdlib_json,
-    "oxlog-both": oxlog_both,
+    # oxlog as its users configure it (a Django settings module), then through configure().
+    "oxlog-structlog-json": _oxlog_structlog(_oxlog_django, ["json"]),
+    "oxlog-stdlib-json": _oxlog_stdlib(_oxlog_django, ["json"]),
+    "oxlog-both": _oxlog_structlog(_oxlog_django, ["json", "logfmt"]),
+    "oxlog-configure-structlog-json": _oxlog_structlog(_oxlog_configure, ["json"]),
+    "oxlog-configure-stdlib-json": _oxlog_stdlib(_oxlog_configure, ["json"]),
+    "oxlog-configure-both": _oxlog_structlog(_oxlog_configure, ["json", "logfmt"]),
 }
 
 #: Configurations whose filtered-DEBUG cost is measured (``<name>-debug-filtered`` rows).
-FILTERED = ("stdlib", "dsl-docs", "structlog-native", "oxlog-structlog-json")
+FILTERED = ("stdlib", "dsl-docs", "structlog-native", "oxlog-structlog-json", "oxlog-stdlib-json")

@@ -187,14 +187,11 @@ def park(event_dict: dict[str, Any], exc_info: Any, stack: Any) -> None:
 
 
 def event_from_call(
-    name: str, levelno: int, args: tuple[Any, ...], kw: dict[str, Any], bound: Mapping[str, Any]
+    name: str, levelno: int, args: tuple[Any, ...], kw: dict[str, Any], bound: Mapping[str, Any],
+    exc_info: tuple[Any, Any, Any] | None = None, stack: bool = False,
 ) -> dict[str, Any]:
-    """The head of a structlog call's event dict; the call's keys are parked under :data:`KW`.
-
-    ``exc_info`` and ``stack_info`` are taken out of *kw* and parked as a record's are.
-    """
-    exc_info = kw.pop("exc_info", None)
-    stack = kw.pop("stack_info", None)
+    """The head of a structlog call's event dict; the call's keys are parked under :data:`KW`,
+    and *exc_info* (see :func:`normalize_exc_info`) and *stack* as a record's are."""
     if args:
         event: Any = args[0]
         message, bad_args = percent_format(event, args[1:]) if len(args) > 1 else (event, None)
@@ -218,7 +215,7 @@ def event_from_call(
     if kw:
         ed[KW] = kw
     if exc_info or stack:
-        park(ed, normalize_exc_info(exc_info) if exc_info else None, stack and True)
+        park(ed, exc_info, stack)
     return ed
 
 

@@ -130,8 +130,12 @@ class BoundLogger(structlog.BoundLoggerBase):
     def _log(self, levelno: int, args: tuple[Any, ...], kw: dict[str, Any]) -> None:
         sink = self._logger
         try:
-            ed: Any = _event.event_from_call(sink.name, levelno, args, kw, self._context)
-            exc_info = ed.get(_event.EXC_INFO)  # for handlers that get a LogRecord
+            exc_info = kw.pop("exc_info", None)
+            stack = kw.pop("stack_info", None)
+            if exc_info:
+                exc_info = _event.normalize_exc_info(exc_info)
+            ed: Any = _event.event_from_call(sink.name, levelno, args, kw, self._context,
+                                             exc_info, bool(stack))
             for proc in self._processors:
                 ed = proc(sink, "", ed)
             sink.emit(ed, levelno, exc_info)

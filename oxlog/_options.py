@@ -147,7 +147,11 @@ class Settings:
             return
         try:
             path = self.dir.resolve()
-            path.mkdir(parents=True, exist_ok=True)
+            # Each missing directory 0o755 minus the umask, never 0o777 minus it
+            # (``parents=True`` gives the parents 0o777: world-writable under umask 0).
+            for parent in [*reversed(path.parents), path]:
+                if not parent.is_dir():
+                    parent.mkdir(mode=0o755, exist_ok=True)
         except (OSError, ValueError) as exc:  # ValueError: a NUL the parser did not see
             raise _unwritable(self.dir, exc) from None
         if not os.access(path, os.W_OK | os.X_OK):

@@ -232,10 +232,17 @@ def _plain(value: Any) -> Any:
     return converted if type(converted) in (str, int, float, bool) else safe_str(converted)
 
 
+#: What ``json.dumps(text, ensure_ascii=False)`` calls for a string, without making a
+#: ``JSONEncoder`` per call (``ensure_ascii=False`` is not the default, so ``dumps`` builds
+#: one each time: most of the cost of a quoted logfmt value).
+_encode_string = json.encoder.encode_basestring
+
+
 def _quote(text: str) -> str:
+    """*text* in double quotes with JSON's escapes, as go-logfmt quotes a value."""
     if not text:
         return ""
-    return make_json_safe(json.dumps(text, ensure_ascii=False))
+    return make_json_safe(_encode_string(text))
 
 
 _key_cache: dict[str, str] = {}

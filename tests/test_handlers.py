@@ -24,6 +24,7 @@ import pytest
 
 from oxlog.handlers import FileHandler
 from tests.conftest import ROOT, read_json, read_logfmt
+from tests.disk import small_disk
 
 SECRET = "SECRET-hunter2-0xDEADBEEF"
 
@@ -68,28 +69,35 @@ def shared_tmp() -> Iterator[Path]:
 # --- disk full ---------------------------------------------------------------------------
 
 DISK_FULL = f"""
-d = os.environ["LOGDIR"]
+d = os.environ["LOGDIR"]               # a 64 KiB tmpfs: the disk really fills up
 oxlog.configure(dir=d, console="off", files=["json"])
 log.info("before")
 path = os.path.join(d, "json.log")
 os.rename(path, path + ".before")
-os.symlink("/dev/full", path)
+filler = os.open(os.path.join(d, "filler"), os.O_WRONLY | os.O_CREAT)
+try:
+    while os.write(filler, b"x" * 4096):
+        pass
+except OSError:
+    os.close(filler)
 time.sleep(0.15)               # FileHandler.check_interval: the path is checked every 0.1 s
 for i in range(3):
     log.info("token %s", "{SECRET}", password="{SECRET}")
     std.info("token %s", "{SECRET}")
 print("APP-CONTINUES")
-os.remove(path)
+os.remove(os.path.join(d, "filler"))
 time.sleep(1.2)
 log.info("after")
 """
 
 
 @pytest.fixture(scope="module")
-def disk_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    tmp_path = tmp_path_factory.mktemp("full")
-    proc = run_script(DISK_FULL, {"LOGDIR": str(tmp_path)})
-    return proc, tmp_path
+def disk_full(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[subprocess.CompletedProcess[str], Path]]:
+    with small_disk(tmp_path_factory.mktemp("full"), "64k") as tmp_path:
+        proc = run_script(DISK_FULL, {"LOGDIR": str(tmp_path)})
+        yield proc, tmp_path
 
 
 def test_disk_full_does_not_reach_the_application(disk_full: Any) -> None:
@@ -258,7 +266,8 @@ def test_external_rotation_loses_nothing_and_switches_to_the_new_file(tmp_path: 
 
 
 def test_a_partial_write_never_glues_two_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """When a write stops half way (disk filling up), the next record still starts a new line."""
+    """When a write stops half way (disk filling up), the piece is ended in place with a
+    marker no parser accepts, the rest is never written, and the next record is a line."""
     from oxlog.handlers import FileHandler
 
     handler = FileHandler(tmp_path / "x.log")
@@ -280,7 +289,7 @@ def test_a_partial_write_never_glues_two_records(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(os, "write", real_write)
     handler.close()
     lines = (tmp_path / "x.log").read_text().split("\n")
-    assert lines[-2:] == ['{"n": 2}', ""] and lines[0] == '{"n":'
+    assert lines == ['{"n\x18', '{"n": 2}', ""]
 
 
 def test_console_on_an_ascii_stream_escapes_instead_of_dropping() -> None:

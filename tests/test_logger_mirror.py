@@ -12,6 +12,7 @@ with the record path it stands in for.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import logging.config
 import sys
@@ -49,8 +50,6 @@ class OxlogRecorder(OxlogHandler):
         self.setFormatter(JSONFormatter())
 
     def write_line(self, text: str) -> None:
-        import json
-
         event = json.loads(text)
         added = tuple(sorted((k, v) for k, v in event.items() if k.startswith("added_")))
         self.seen.append((self.tag, {"info": 20, "warning": 30, "error": 40}[event["level"]],
@@ -116,9 +115,11 @@ def tree_handler_filters(seen: Received) -> None:
     adding.addFilter(add_attribute)
     logging.getLogger("m.a").addHandler(dropping)
     logging.getLogger("m").addHandler(adding)
-    returning = Recorder("returns", seen)
+    returning, ox_returning = Recorder("returns", seen), OxlogRecorder("ox-returns", seen)
     returning.addFilter(replace_record)
+    ox_returning.addFilter(replace_record)
     logging.getLogger().addHandler(returning)
+    logging.getLogger().addHandler(ox_returning)
 
 
 def tree_ancestor_filter_ignored(seen: Received) -> None:
