@@ -302,6 +302,77 @@ def _oxlog_stdlib(configure: Callable[[str, list[str]], None], files: list[str])
     return setup
 
 
+# --- 6. oxlog with OpenTelemetry (python -m bench.run --tracing) ------------------------------
+
+
+#: The rows below are oxlog configured through ``configure()`` (json.log only).
+_STRUCTLOG_JSON = _oxlog_structlog(_oxlog_configure, ["json"])
+_STDLIB_JSON = _oxlog_stdlib(_oxlog_configure, ["json"])
+
+
+def _without_opentelemetry() -> None:
+    """Make ``opentelemetry`` unimportable, as if it were not installed (no tracing step)."""
+    import sys
+
+    sys.modules["opentelemetry"] = None  # type: ignore[assignment]
+
+
+def _tracer() -> object:
+    """The real SDK's tracer, with a provider set (as an instrumented application has)."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    trace.set_tracer_provider(TracerProvider())
+    return trace.get_tracer("bench")
+
+
+def _in_a_span(setup: Setup, tracer: object) -> Setup:
+    """*setup* with every call made while one span is current (its IDs on every line)."""
+    def run(n: int) -> None:
+        with tracer.start_as_current_span("bench"):  # type: ignore[attr-defined]
+            setup.run(n)
+
+    def run_filtered(n: int) -> None:
+        with tracer.start_as_current_span("bench"):  # type: ignore[attr-defined]
+            setup.run_filtered(n)
+
+    return Setup(run, run_filtered, setup.files)
+
+
+def oxlog_structlog_no_otel(directory: str) -> Setup:
+    """oxlog-configure-structlog-json with OpenTelemetry not importable: the chain without it."""
+    _without_opentelemetry()
+    return _STRUCTLOG_JSON(directory)
+
+
+def oxlog_structlog_otel_no_span(directory: str) -> Setup:
+    """oxlog-configure-structlog-json with the OpenTelemetry SDK set up and no span current."""
+    _tracer()
+    return _STRUCTLOG_JSON(directory)
+
+
+def oxlog_structlog_otel_span(directory: str) -> Setup:
+    """oxlog-configure-structlog-json with a span current: ``trace_id``, ``span_id`` on each line."""
+    return _in_a_span(_STRUCTLOG_JSON(directory), _tracer())
+
+
+def oxlog_stdlib_no_otel(directory: str) -> Setup:
+    """oxlog-configure-stdlib-json with OpenTelemetry not importable."""
+    _without_opentelemetry()
+    return _STDLIB_JSON(directory)
+
+
+def oxlog_stdlib_otel_no_span(directory: str) -> Setup:
+    """oxlog-configure-stdlib-json with the OpenTelemetry SDK set up and no span current."""
+    _tracer()
+    return _STDLIB_JSON(directory)
+
+
+def oxlog_stdlib_otel_span(directory: str) -> Setup:
+    """oxlog-configure-stdlib-json with a span current."""
+    return _in_a_span(_STDLIB_JSON(directory), _tracer())
+
+
 #: Every configuration by name, in table order.
 CONFIGS: dict[str, Callable[[str], Setup]] = {
     "stdlib": stdlib,
@@ -316,7 +387,18 @@ CONFIGS: dict[str, Callable[[str], Setup]] = {
     "oxlog-configure-structlog-json": _oxlog_structlog(_oxlog_configure, ["json"]),
     "oxlog-configure-stdlib-json": _oxlog_stdlib(_oxlog_configure, ["json"]),
     "oxlog-configure-both": _oxlog_structlog(_oxlog_configure, ["json", "logfmt"]),
+    "oxlog-structlog-no-otel": oxlog_structlog_no_otel,
+    "oxlog-structlog-otel-no-span": oxlog_structlog_otel_no_span,
+    "oxlog-structlog-otel-span": oxlog_structlog_otel_span,
+    "oxlog-stdlib-no-otel": oxlog_stdlib_no_otel,
+    "oxlog-stdlib-otel-no-span": oxlog_stdlib_otel_no_span,
+    "oxlog-stdlib-otel-span": oxlog_stdlib_otel_span,
 }
+
+#: The OpenTelemetry rows, run with ``--tracing`` (or named in ``--configs``): each
+#: ``*-otel-*`` row is compared with its ``*-no-otel`` row of the same round.
+TRACING = ("oxlog-structlog-no-otel", "oxlog-structlog-otel-no-span", "oxlog-structlog-otel-span",
+           "oxlog-stdlib-no-otel", "oxlog-stdlib-otel-no-span", "oxlog-stdlib-otel-span")
 
 #: Configurations whose filtered-DEBUG cost is measured (``<name>-debug-filtered`` rows).
 FILTERED = ("stdlib", "dsl-docs", "structlog-native", "oxlog-structlog-json", "oxlog-stdlib-json")

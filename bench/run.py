@@ -13,6 +13,7 @@ Options::
     python -m bench.run --quick      # CI: 20,000 records, 3 rounds (< 60 s)
     python -m bench.run --callgrind  # + instructions per record under valgrind (load-independent)
     python -m bench.run --memory     # + RSS growth over 1,000,000 oxlog records
+    python -m bench.run --tracing    # + OpenTelemetry rows and the tracing step alone (bench/tracing.py)
     python -m bench.run --celery     # + 2,000 tasks through Redis x 5 rounds (bench/celery_bench.py)
     python -m bench.run --celery-callgrind  # + Celery instructions per task / publish (valgrind)
     python -m bench.run --celery-memory     # + worker RSS over 100,000 tasks (prefork)
@@ -193,6 +194,39 @@ def timing_table(rows: list[dict[str, object]], rounds: int) -> str:
     return "\n".join(out)
 
 
+# --- OpenTelemetry rows ------------------------------------------------------------------------
+
+#: The issue's budget: OpenTelemetry installed, no span current.
+TRACING_NO_SPAN_TARGET_US = 0.3
+
+
+def tracing_table(values: dict[str, list[float]]) -> list[dict[str, object]]:
+    """Median over rounds of (row - its ``*-no-otel`` row of the same round), in µs."""
+    rows: list[dict[str, object]] = []
+    for path in ("structlog", "stdlib"):
+        base = values.get(f"oxlog-{path}-no-otel")
+        if base is None:
+            continue
+        for case in ("otel-no-span", "otel-span"):
+            series = values.get(f"oxlog-{path}-{case}")
+            if series is None:
+                continue
+            delta = statistics.median(a - b for a, b in zip(series, base, strict=True))
+            row: dict[str, object] = {"config": f"oxlog-{path}-{case}", "us": statistics.median(series),
+                                      "base_us": statistics.median(base), "delta_us": delta}
+            rows.append(row)
+    return rows
+
+
+def tracing_markdown(rows: list[dict[str, object]]) -> str:
+    out = ["| config | µs/record | without OpenTelemetry | difference (median of per-round "
+           "differences) |", "|---|---:|---:|---:|"]
+    for row in rows:
+        out.append(f"| {row['config']} | {row['us']:.2f} | {row['base_us']:.2f} | "
+                   f"{row['delta_us']:+.2f} µs |")
+    return "\n".join(out)
+
+
 # --- callgrind ---------------------------------------------------------------------------------
 
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
@@ -323,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="rounds (default 5; quick 3)")
     parser.add_argument("--filtered-n", type=int, help="filtered DEBUG calls per run (default 1,000,000)")
     parser.add_argument("--configs", help="comma-separated subset of: " + ", ".join(baselines.CONFIGS))
+    parser.add_argument("--tracing", action="store_true",
+                        help="add the OpenTelemetry rows (SDK installed, no span / a span current)")
     parser.add_argument("--callgrind", action="store_true", help="add instruction counts (valgrind)")
     parser.add_argument("--callgrind-n", type=int, help="records per callgrind run (default 5,000)")
     parser.add_argument("--memory", action="store_true", help="add RSS growth over 1,000,000 records")
@@ -345,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     n = args.n or (20_000 if args.quick else 200_000)
     rounds = args.rounds or (3 if args.quick else 5)
     n_filtered = args.filtered_n or (200_000 if args.quick else 1_000_000)
-    configs = args.configs.split(",") if args.configs else list(baselines.CONFIGS)
+    configs = args.configs.split(",") if args.configs else [
+        c for c in baselines.CONFIGS if args.tracing or c not in baselines.TRACING]
     unknown = set(configs) - set(baselines.CONFIGS)
     if unknown:
         parser.error(f"unknown configurations: {', '.join(sorted(unknown))}")
@@ -371,6 +408,26 @@ def main(argv: list[str] | None = None) -> int:
                      "dsl-docs-2files (both write two files); `*-debug-filtered` rows are µs per "
                      f"DEBUG call with the level at INFO ({n_filtered:,} calls) and are compared with "
                      "stdlib-debug-filtered and dsl-docs-debug-filtered.", ""]
+        tracing = tracing_table(values)
+        if tracing:
+            raw["tracing"] = tracing
+            sections += ["## OpenTelemetry: a record with the SDK installed", "",
+                         tracing_markdown(tracing), ""]
+
+    if args.tracing:
+        print("tracing step: 1,000,000 calls x 5 rounds in a fresh process", file=sys.stderr)
+        proc = subprocess.run([sys.executable, "-m", "bench.tracing"], cwd=REPO, env=worker_env(),
+                              capture_output=True, text=True, check=True)
+        step = json.loads(proc.stdout.strip().splitlines()[-1])
+        raw["tracing_step"] = step
+        ok = step["no_span_us"] <= TRACING_NO_SPAN_TARGET_US
+        failed |= not ok
+        sections += ["## OpenTelemetry: the tracing step alone (`python -m bench.tracing`)", "",
+                     "| span | µs per record | target | result |", "|---|---:|---|---|",
+                     f"| none current | {step['no_span_us']:.3f} | ≤ {TRACING_NO_SPAN_TARGET_US} µs | "
+                     f"{'PASS' if ok else '**FAIL**'} |",
+                     f"| one current (`trace_id`, `span_id`, `trace_sampled` added) | "
+                     f"{step['span_us']:.3f} | | |", ""]
 
     if args.callgrind:
         cn = args.callgrind_n or (2_000 if args.quick else 5_000)

@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from oxlog import _event, _options, _records
+from oxlog import _event, _options, _records, _sentry
 from oxlog._logger import BoundLogger, LoggerFactory, install_proxy_fast_path
 from oxlog._logging_dict import build_logging_config
 from oxlog._options import Settings
@@ -54,5 +54,6 @@ def apply(settings: Settings, config: Mapping[str, Any]) -> None:
         cache_logger_on_first_use=True,
     )
     install_proxy_fast_path()
+    _sentry.install()
     forget_reports()
     _options.set_current(settings)

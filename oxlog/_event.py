@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from oxlog import _schema, _values, processors
+from oxlog import _schema, _tracing, _values, processors
 from oxlog._options import current_settings
 from oxlog._report import report
 from oxlog._values import foreign, free_key, nested_placeholder, placeholder, safe_repr, safe_str
@@ -419,11 +419,15 @@ def build_chain(
     message_key: str,
 ) -> list[Processor]:
     """The processor chain for a configuration, in the order fields are written."""
-    owned = {*_schema.HEAD_KEYS, message_key, *_schema.WORKFLOW_KEYS, *static_fields}
-    chain: list[Processor] = [
-        processors.add_workflow_context,
-        processors.merge_contextvars,
-    ]
+    owned = {*_schema.HEAD_KEYS, message_key, *_schema.WORKFLOW_KEYS, *_schema.TRACE_KEYS,
+             *static_fields}
+    chain: list[Processor] = [processors.add_workflow_context]
+    # trace_id, span_id, trace_sampled right after the workflow keys (when OpenTelemetry
+    # is installed and a span is current): the documented field order.
+    trace = _tracing.trace_processor()
+    if trace is not None:
+        chain.append(trace)
+    chain.append(processors.merge_contextvars)
     if any(v is not None for v in static_fields.values()):
         chain.append(processors.AddStaticFields(static_fields))
     chain += [processors.MergeCallKeys(owned), processors.add_exception]

@@ -29,6 +29,16 @@ from oxlog.handlers import OxlogHandler
 _NAME_SKIP = ("structlog", "oxlog._logger", "logging")
 
 
+def _patched(call_handlers: Any) -> bool:
+    """Whether ``Logger.callHandlers`` is not the stdlib's own (Sentry patches it)."""
+    return getattr(call_handlers, "__module__", "logging") != "logging"
+
+
+#: The stdlib's own ``Logger.callHandlers``, which :meth:`Sink.emit` mirrors (``None``
+#: when something patched it before oxlog was imported).
+_STDLIB_CALL_HANDLERS = None if _patched(logging.Logger.callHandlers) else logging.Logger.callHandlers
+
+
 class Sink:
     """What a bound logger writes to: the handlers of the stdlib logger *name*."""
 
@@ -70,6 +80,13 @@ class Sink:
                 event_dict = _event.rerun_with_added(event_dict,
                                                      dict(list(record.__dict__.items())[before:]))
                 record._oxlog_event = event_dict
+        call_handlers = logging.Logger.callHandlers
+        if call_handlers is not _STDLIB_CALL_HANDLERS and _patched(call_handlers):
+            # Patched (Sentry's LoggingIntegration does, to see every record): go through
+            # it with a record, as a logging call does, so the patch sees structlog calls
+            # too, once. oxlog's handlers render the event already built.
+            self._stdlib.callHandlers(record or self._record(event_dict, levelno, exc_info))
+            return
         found = False
         while logger is not None:
             for handler in logger.handlers:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,7 +83,8 @@ def build_logging_config(settings: Settings, *, django: bool = False) -> dict[st
         "formatters": {
             "json_formatter": {"()": "oxlog.formatters.JSONFormatter",
                                "schema": settings.json_schema,
-                               "message_key": settings.message_key},
+                               "message_key": settings.message_key,
+                               **_schema_options(settings)},
             "key_value": {"()": "oxlog.formatters.LogfmtFormatter"},
             "plain_console": {"()": "oxlog.formatters.ConsoleFormatter",
                               "message_key": settings.message_key},
@@ -93,6 +95,18 @@ def build_logging_config(settings: Settings, *, django: bool = False) -> dict[st
         "root": {"level": settings.level,
                  "handlers": [h for h in handlers if h != "mail_admins"]},
     }
+
+
+def _schema_options(settings: Settings) -> dict[str, Any]:
+    """What the ``gcp`` and ``datadog`` schemas need besides the event (only theirs)."""
+    if settings.json_schema == "gcp":
+        return {"gcp_project": settings.gcp_project}
+    if settings.json_schema == "datadog":
+        # dd.service / dd.env: oxlog's settings, else what the Datadog agent and tracer read.
+        return {"service": settings.service or os.environ.get("DD_SERVICE") or None,
+                "env": settings.env or os.environ.get("DD_ENV") or None,
+                "version": settings.version}
+    return {}
 
 
 def _loggers(settings: Settings) -> dict[str, Any]:

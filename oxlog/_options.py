@@ -35,7 +35,7 @@ class ConfigurationError(_Base, ValueError):
 LEVELS = _schema.LEVELS
 CONSOLE_FORMATS = ("console", "json", "logfmt", "off")
 FILE_FORMATS = ("json", "logfmt")
-JSON_SCHEMAS = ("oxlog", "ecs")
+JSON_SCHEMAS = ("oxlog", "ecs", "gcp", "datadog")
 STREAMS = ("stderr", "stdout")
 
 DEFAULT_REDACT_KEYS = (
@@ -91,6 +91,11 @@ class Settings:
     env: str | None = None
     message_key: str = "message"
     json_schema: str = "oxlog"
+    #: Google Cloud project of ``logging.googleapis.com/trace`` (schema ``gcp``); unset:
+    #: ``GOOGLE_CLOUD_PROJECT`` from the environment.
+    gcp_project: str | None = None
+    #: The application's version (``dd.version``, schema ``datadog``); unset: ``DD_VERSION``.
+    version: str | None = None
     redact: bool = True
     redact_keys: tuple[str, ...] = DEFAULT_REDACT_KEYS
     celery: bool = True
@@ -121,6 +126,15 @@ class Settings:
             if found is not None:
                 source, raw = found
                 values[f.name] = _PARSERS[f.name](name, raw, source)
+        for attr, fallback in (("gcp_project", "GOOGLE_CLOUD_PROJECT"), ("version", "DD_VERSION")):
+            if values.get(attr) is None and os.environ.get(fallback):
+                values[attr] = _PARSERS[attr](fallback, os.environ[fallback], "environment")
+        if values.get("json_schema") == "gcp" and values.get("gcp_project") is None:
+            raise ConfigurationError(
+                "OXLOG_JSON_SCHEMA='gcp' needs the Google Cloud project ID, for the trace "
+                "field (logging.googleapis.com/trace = projects/PROJECT/traces/ID). Fix: set "
+                "OXLOG_GCP_PROJECT (or GOOGLE_CLOUD_PROJECT in the environment) to the "
+                "project ID.")
         settings = cls(**values)
         if "event_levels" in values:
             merged = {**DEFAULT_EVENT_LEVELS, **values["event_levels"]}
@@ -306,6 +320,13 @@ def _optional_str(name: str, raw: Any, source: str) -> str | None:
     return value or None
 
 
+def _project_id(name: str, raw: Any, source: str) -> str | None:
+    value = _optional_str(name, raw, source)
+    if value is not None and (not value.isascii() or any(c in value for c in " /\"'")):
+        raise _fail(name, raw, source, "use the Google Cloud project ID, such as 'my-project-123'")
+    return value
+
+
 def _message_key(name: str, raw: Any, source: str) -> str:
     value = _as_str(name, raw, source).strip()
     if value not in _schema.MESSAGE_KEYS:
@@ -372,6 +393,8 @@ _PARSERS: dict[str, Callable[[str, Any, str], Any]] = {
     "env": _optional_str,
     "message_key": _message_key,
     "json_schema": _choice(JSON_SCHEMAS),
+    "gcp_project": _project_id,
+    "version": _optional_str,
     "redact": _bool,
     "redact_keys": _names,
     "celery": _bool,

@@ -32,6 +32,12 @@ RETRIES = "retries"
 WORKFLOW_KEYS = (CORRELATION_ID, REQUEST_ID, TASK_ID, TASK_NAME, PARENT_TASK_ID, ROOT_TASK_ID,
                  RETRIES)
 
+TRACE_ID = "trace_id"
+SPAN_ID = "span_id"
+TRACE_SAMPLED = "trace_sampled"
+#: The current OpenTelemetry span's fields (``oxlog._tracing``), right after the workflow keys.
+TRACE_KEYS = (TRACE_ID, SPAN_ID, TRACE_SAMPLED)
+
 SERVICE = "service"
 ENV = "env"
 #: Fixed fields of the process (``OXLOG_SERVICE``, ``OXLOG_ENV``), after the context.
@@ -137,6 +143,8 @@ METHOD_LEVELS = {
 #: time (seconds since the epoch) the queue wait is measured from.
 CORRELATION_HEADER = "oxlog_correlation_id"
 PUBLISHED_HEADER = "oxlog_published_at"
+#: W3C Trace Context's header, as OpenTelemetry's Celery instrumentation writes and reads it.
+TRACEPARENT_HEADER = "traceparent"
 #: HTTP request headers an incoming correlation ID is read from, in order: oxlog's own,
 #: django-correlation-id's and most load balancers' (nginx, Heroku), and W3C Trace
 #: Context's ``traceparent`` (its trace-id is 32 lowercase hex, a canonical ID).

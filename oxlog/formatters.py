@@ -50,12 +50,23 @@ class OxlogFormatter(logging.Formatter):
 
 
 class JSONFormatter(OxlogFormatter):
-    """One JSON object per line; ``schema="ecs"`` writes Elastic Common Schema names."""
+    """One JSON object per line in *schema*: oxlog's, ``ecs`` (Elastic Common Schema),
+    ``gcp`` (Google Cloud Logging; needs *gcp_project*) or ``datadog`` (*service*, *env*
+    and *version* give ``dd.service``, ``dd.env``, ``dd.version``)."""
 
-    def __init__(self, schema: str = "oxlog", message_key: str | None = None) -> None:
+    def __init__(self, schema: str = "oxlog", message_key: str | None = None, *,
+                 gcp_project: str | None = None, service: str | None = None,
+                 env: str | None = None, version: str | None = None) -> None:
         key = message_key or options.message_key
-        # oxlog's own schema goes straight to the encoder (JSONRenderer is dumps, as a class).
-        renderer: Renderer = renderers.ECSRenderer(key) if schema == "ecs" else renderers.dumps
+        renderer: Renderer
+        if schema == "ecs":
+            renderer = renderers.ECSRenderer(key)
+        elif schema == "gcp":
+            renderer = renderers.GCPRenderer(gcp_project or "", key)
+        elif schema == "datadog":
+            renderer = renderers.DatadogRenderer(service, env, version, key)
+        else:  # oxlog's own schema goes straight to the encoder (JSONRenderer is dumps)
+            renderer = renderers.dumps
         super().__init__(renderer)
 
 

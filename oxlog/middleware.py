@@ -8,8 +8,10 @@ and more, keeping the string as sent. This middleware reads the headers of
 used), takes the first value in a canonical shape (:mod:`oxlog.correlation`) and
 hands it to django-guid under its header; a value that is refused is replaced by a
 fresh ID: the raw value is never logged, bound or echoed, and no header value can
-cause an error. Each refusal is logged once, with the header's name, the value's
-length and a fixed reason.
+cause an error. With no ID sent and an OpenTelemetry span current (its Django
+instrumentation's middleware runs first), the span's trace ID is the correlation ID.
+Each refusal is logged once, with the header's name, the value's length and a fixed
+reason.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import structlog
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
-from oxlog import correlation
+from oxlog import _tracing, correlation
 from oxlog._event import log_event
 from oxlog._options import current_settings
 from oxlog.context import bound
@@ -73,10 +75,16 @@ class CorrelationIdGuard:
                 break
             reason = "not a W3C traceparent" if is_traceparent else correlation.rejection_reason(raw)
             refused.append((name, raw, reason))
-        if chosen is None and not refused and self.meta_key not in meta:
-            return  # no ID sent: django-guid makes one
-        if chosen is None and refused:
-            chosen = correlation.new_correlation_id()
+        if chosen is None and (refused or self.meta_key not in meta):
+            # No ID accepted. A tracer's span is current (OpenTelemetry's Django middleware
+            # runs first): its trace ID is the request's correlation ID, one ID for both.
+            span = _tracing.current_span_fields()
+            if span is not None:
+                chosen = span[0]
+            elif not refused:
+                return  # no ID sent: django-guid makes one
+            else:
+                chosen = correlation.new_correlation_id()
         if chosen is None:
             meta.pop(self.meta_key, None)  # sent under a header that is not configured
         elif meta.get(self.meta_key) != chosen:

@@ -245,7 +245,7 @@ class Redactor:
 
     #: Fields oxlog writes itself (IDs, names, numbers): never secret, never URLs.
     TRUSTED = frozenset({_schema.TIMESTAMP, _schema.LEVEL, _schema.LOGGER, _schema.PROCESS,
-                         *_schema.WORKFLOW_KEYS, *_schema.STATIC_KEYS})
+                         *_schema.WORKFLOW_KEYS, *_schema.TRACE_KEYS, *_schema.STATIC_KEYS})
 
     def __call__(self, logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
         cache = self._cache

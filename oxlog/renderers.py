@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from oxlog._schema import WORKFLOW_KEYS
 from oxlog._values import (
     fits_text,
     free_key,
@@ -134,19 +135,28 @@ class JSONRenderer:
 ECS_VERSION = "8.11.0"
 
 
+#: Where ecs-logging-python finds the IDs of Elastic APM's log correlation (its
+#: structlog processor and record factory add these keys), and the ECS field each goes to.
+_ELASTIC_APM_KEYS = (("elasticapm_trace_id", "trace"), ("elasticapm_span_id", "span"),
+                     ("elasticapm_transaction_id", "transaction"))
+
+
 class ECSRenderer:
     """Render the event dict with Elastic Common Schema names.
 
     ``@timestamp``, ``log.level``, ``message``, ``ecs.version`` first (as the ECS
     logging spec asks), then ``log.logger``, ``process.pid``, ``service.name``,
-    ``service.environment``, the workflow context and the call's keys under
-    ``labels`` (scalars as they are, containers as JSON text) and the traceback
-    under ``error.stack_trace``.
+    ``service.environment``, ``trace.id``, ``span.id`` and ``transaction.id`` (as
+    ecs-logging-python writes them: from the OpenTelemetry span's ``trace_id`` and
+    ``span_id``, or Elastic APM's ``elasticapm_*`` keys), the workflow context and the
+    call's keys under ``labels`` (scalars as they are, containers as JSON text) and the
+    traceback under ``error.stack_trace``.
     """
 
     __slots__ = ("message_key",)
 
-    _HEAD = frozenset({"timestamp", "level", "logger", "process", "service", "env", "exception"})
+    _HEAD = frozenset({"timestamp", "level", "logger", "process", "service", "env", "exception",
+                       "trace_id", "span_id", *(k for k, _ in _ELASTIC_APM_KEYS)})
 
     def __init__(self, message_key: str = "message") -> None:
         self.message_key = message_key
@@ -165,6 +175,12 @@ class ECSRenderer:
                    if v is not None}
         if service:
             out["service"] = service
+        for key, apm_key, field in (("trace_id", *_ELASTIC_APM_KEYS[0]),
+                                    ("span_id", *_ELASTIC_APM_KEYS[1]),
+                                    (None, *_ELASTIC_APM_KEYS[2])):
+            value = (ed.get(key) if key else None) or ed.get(apm_key)
+            if value is not None:
+                out[field] = {"id": value}
         labels: dict[str, Any] = {}
         for k, v in ed.items():
             if k not in self._HEAD and k != self.message_key and v is not None:
@@ -174,6 +190,127 @@ class ECSRenderer:
         if "exception" in ed:
             out["error"] = {"stack_trace": ed["exception"]}
         return dumps(out)
+
+
+class GCPRenderer:
+    """Render the event dict as Google Cloud Logging's structured JSON (``OXLOG_JSON_SCHEMA="gcp"``).
+
+    ``severity`` (``DEBUG`` … ``CRITICAL``), ``message``, ``time`` first, then the special
+    fields Cloud Logging moves into the ``LogEntry``: ``logging.googleapis.com/trace``
+    (``projects/PROJECT/traces/TRACE_ID``: the span's ``trace_id``, else the correlation
+    ID, which is trace-shaped), ``logging.googleapis.com/spanId``,
+    ``logging.googleapis.com/trace_sampled``, and the workflow IDs as string values under
+    ``logging.googleapis.com/labels``; the other fields stay in ``jsonPayload`` as they are.
+    """
+
+    __slots__ = ("message_key", "trace_prefix")
+
+    _SEVERITY = {"debug": "DEBUG", "info": "INFO", "warning": "WARNING", "error": "ERROR",
+                 "critical": "CRITICAL"}
+    _TAKEN = frozenset({"timestamp", "level", "trace_id", "span_id", "trace_sampled",
+                        *WORKFLOW_KEYS})
+
+    def __init__(self, project: str, message_key: str = "message") -> None:
+        self.message_key = message_key
+        self.trace_prefix = f"projects/{project}/traces/"
+
+    def __call__(self, event_dict: Mapping[str, Any]) -> str:
+        ed = event_dict
+        level = ed.get("level")
+        out: dict[str, Any] = {
+            "severity": self._SEVERITY.get(level, "DEFAULT") if type(level) is str else "DEFAULT",
+            "message": ed.get(self.message_key),
+            "time": ed.get("timestamp"),
+        }
+        trace_id = ed.get("trace_id") or trace_shaped(ed.get("correlation_id"))
+        if trace_id:
+            out["logging.googleapis.com/trace"] = self.trace_prefix + safe_str(trace_id)
+        if ed.get("span_id"):
+            out["logging.googleapis.com/spanId"] = ed["span_id"]
+        if "trace_sampled" in ed:
+            out["logging.googleapis.com/trace_sampled"] = ed["trace_sampled"] is True
+        labels = {k: safe_str(ed[k]) for k in WORKFLOW_KEYS if ed.get(k) is not None}
+        if labels:
+            out["logging.googleapis.com/labels"] = labels
+        _add_rest(out, ed, self._TAKEN | {self.message_key})
+        return dumps(out)
+
+
+class DatadogRenderer:
+    """Render the event dict with Datadog's reserved and standard attributes (``"datadog"``).
+
+    ``timestamp``, ``status``, ``message``, ``logger.name``, ``process``, then
+    ``dd.trace_id`` and ``dd.span_id`` as Datadog's trace remapper reads them (the decimal
+    of the low 64 bits of the span's IDs, as text, as dd-trace-py's log injection writes
+    them), ``dd.service``, ``dd.env``, ``dd.version``; the other fields as they are, and
+    an exception as ``error.stack``, ``error.kind``, ``error.message``.
+    """
+
+    __slots__ = ("dd", "message_key")
+
+    _TAKEN = frozenset({"timestamp", "level", "logger", "process", "trace_id", "span_id",
+                        "exception"})
+
+    def __init__(self, service: str | None = None, env: str | None = None,
+                 version: str | None = None, message_key: str = "message") -> None:
+        self.message_key = message_key
+        self.dd = {k: v for k, v in (("dd.service", service), ("dd.env", env),
+                                     ("dd.version", version)) if v is not None}
+
+    def __call__(self, event_dict: Mapping[str, Any]) -> str:
+        ed = event_dict
+        out: dict[str, Any] = {
+            "timestamp": ed.get("timestamp"),
+            "status": ed.get("level"),
+            "message": ed.get(self.message_key),
+            "logger.name": ed.get("logger"),
+            "process": ed.get("process"),
+        }
+        trace_id, span_id = ed.get("trace_id"), ed.get("span_id")
+        if type(trace_id) is str and type(span_id) is str:
+            try:
+                out["dd.trace_id"] = str(int(trace_id[-16:], 16))
+                out["dd.span_id"] = str(int(span_id, 16))
+            except ValueError:
+                pass
+        out.update(self.dd)
+        _add_rest(out, ed, self._TAKEN | {self.message_key})
+        exception = ed.get("exception")
+        if exception is not None:
+            text = safe_str(exception)
+            last = text.rstrip().rsplit("\n", 1)[-1]
+            kind, _, message = last.partition(": ")
+            if kind and kind.replace(".", "").replace("_", "").isalnum():
+                out["error.kind"], out["error.message"] = kind, message
+            out["error.stack"] = text
+        return dumps(out)
+
+
+def _add_rest(out: dict[str, Any], ed: Mapping[str, Any], taken: frozenset[str]) -> None:
+    """Add the fields of *ed* not in *taken*, renamed ``_name`` where *out* has the name."""
+    for k, v in ed.items():
+        if k in taken:
+            continue
+        name = k if type(k) is str else safe_str(k)
+        while name in out:
+            name = "_" + name
+        out[name] = v
+
+
+_HEX32 = frozenset("0123456789abcdef")
+
+
+def trace_shaped(value: Any) -> str | None:
+    """*value* as a W3C trace-id (32 lowercase hex, not all zeros), or ``None``.
+
+    oxlog's correlation IDs are 32 hex digits (a UUID's 8-4-4-4-12 form loses its dashes).
+    """
+    if type(value) is not str:
+        return None
+    text = value.replace("-", "").lower() if len(value) == 36 else value
+    if len(text) == 32 and _HEX32.issuperset(text) and text.strip("0"):
+        return text
+    return None
 
 
 def _label(value: Any) -> Any:
@@ -245,24 +382,15 @@ def _quote(text: str) -> str:
     return make_json_safe(_encode_string(text))
 
 
-_key_cache: dict[str, str] = {}
-
-
 def logfmt_key(key: Any) -> str:
     """A key as logfmt allows it; invalid characters are escaped as ``\\xNN``/``\\uNNNN``.
 
     The escaping is reversible (``\\`` itself is escaped, a lone surrogate keeps its
     own code) so two different keys never read the same; an empty key is
-    :data:`EMPTY_KEY`.
+    :data:`EMPTY_KEY`. (Lines reuse each text key's result: ``_prefix_cache``.)
     """
-    cached = _key_cache.get(key) if type(key) is str else None
-    if cached is not None:
-        return cached
     text = key if type(key) is str else safe_str(key)
-    safe = _KEY_UNSAFE.sub(_escape_key_char, text) if text else EMPTY_KEY
-    if type(key) is str and len(_key_cache) < 10_000:
-        _key_cache[key] = safe
-    return safe
+    return _KEY_UNSAFE.sub(_escape_key_char, text) if text else EMPTY_KEY
 
 
 def _escape_key_char(match: re.Match[str]) -> str:
@@ -270,32 +398,37 @@ def _escape_key_char(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def _pairs(event_dict: Mapping[str, Any], skip: frozenset[str] | None = None) -> list[str]:
-    """``key=value`` for each key with a value.
+#: ``key=`` for each text key met (a key's escaping done once, not on every line).
+_prefix_cache: dict[str, str] = {}
+
+
+def _pairs(items: Iterable[tuple[Any, Any]]) -> list[str]:
+    """``key=value`` for each of *items* with a value.
 
     The common cases (a cached key, a plain string or int value) are written inline:
     this loop runs for every key of every line of flat_line.log and the console.
     """
     parts: list[str] = []
     append = parts.append
-    keys = _key_cache
-    for key, value in event_dict.items():
-        if skip is not None and key in skip:
-            continue
+    prefixes = _prefix_cache
+    for key, value in items:
         kind = type(value)
         if kind is str:  # logfmt_value's rule for text, inline
-            if value.isprintable() and " " not in value and "=" not in value and '"' not in value:
-                text: str | None = value
-            else:
-                text = _quote(value)
+            if not (value.isprintable() and " " not in value and "=" not in value
+                    and '"' not in value):
+                value = _quote(value)
         elif kind is int and -_INT_INLINE < value < _INT_INLINE:
-            text = str(value)
+            value = str(value)
         else:
-            text = logfmt_value(value)
-            if text is None:
+            value = logfmt_value(value)
+            if value is None:
                 continue
-        name = keys.get(key) if type(key) is str else None
-        append(f"{name or logfmt_key(key)}={text}")
+        prefix = prefixes.get(key) if type(key) is str else None
+        if prefix is None:
+            prefix = logfmt_key(key) + "="
+            if type(key) is str and len(prefixes) < 10_000:
+                prefixes[key] = prefix
+        append(prefix + value)
     return parts
 
 
@@ -313,7 +446,7 @@ class LogfmtRenderer:
     __slots__ = ()
 
     def __call__(self, event_dict: Mapping[str, Any]) -> str:
-        return " ".join(_pairs(event_dict))
+        return " ".join(_pairs(event_dict.items()))
 
 
 # --- console -----------------------------------------------------------------------
@@ -329,7 +462,9 @@ _LEVEL_COLORS = {
     "critical": "\x1b[1;31m",
 }
 _CONSOLE_SKIP = frozenset({"timestamp", "level", "logger", "process", "correlation_id",
-                           "task_id", "parent_task_id", "exception", "stack"})
+                           "task_id", "parent_task_id", "exception", "stack", "trace_sampled"})
+#: Values shown by their first 8 characters on the console (the same on many lines).
+_CONSOLE_SHORT = ("request_id", "trace_id", "span_id")
 #: Control characters, plus the bidirectional controls that reorder what a person
 #: sees on a terminal ("Trojan Source", CVE-2021-42574).
 _TEXT_UNSAFE = re.compile(
@@ -363,7 +498,8 @@ class ConsoleRenderer:
 
     The correlation ID, the one field people look for, is bold; parent and task dim.
     A logger name longer than its 24 columns keeps its end behind ``…``; the
-    ``request_id``, the same on every line of a request, is shortened to 8 characters.
+    ``request_id``, ``trace_id`` and ``span_id``, the same on many lines, are shortened
+    to 8 characters, and ``trace_sampled`` is left out.
 
     ``20:01:02.123 INFO     1234   | 3baff0df | 65445384 | 4ff0d138 | app.tasks  | message
     key=value``. IDs are shortened to 8 characters; values are written as in logfmt
@@ -387,10 +523,12 @@ class ConsoleRenderer:
         logger = _column(console_text(safe_str(ed.get("logger", ""))), 24)
         message = console_message(safe_str(ed.get(self.message_key, "")))
         process = console_text(safe_str(ed.get("process", "")))
-        if "request_id" in ed:  # the same on every line of a request: its start is enough
-            ed = {**ed, "request_id": _short(ed["request_id"]).rstrip()}
+        short = [k for k in _CONSOLE_SHORT if k in ed]
+        if short:  # the same on every line of a request or span: their start is enough
+            ed = {**ed, **{k: _short(ed[k]).rstrip() for k in short}}
+        skip = _CONSOLE_SKIP | {self.message_key}
         pairs = " ".join(console_text(pair) for pair in _pairs(
-            ed, _CONSOLE_SKIP | {self.message_key}))
+            (k, v) for k, v in ed.items() if k not in skip))
         c = self.colors
         line = (
             f"{_paint(ts, _DIM, c)} {_paint(f'{level.upper():<8}', _LEVEL_COLORS.get(level, ''), c)}"

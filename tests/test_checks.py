@@ -72,7 +72,7 @@ def test_bad_oxlog_value_in_settings_stops_startup_with_the_message(run_python: 
     run = run_python(CHECK, settings=None, env=env, check=False)
     assert run.proc.returncode == 1
     assert ("OXLOG_JSON_SCHEMA='gelf' (from the Django settings) is not valid: "
-            "use one of 'oxlog', 'ecs'.") in run.stderr
+            "use one of 'oxlog', 'ecs', 'gcp', 'datadog'.") in run.stderr
 
 
 MANAGE_CHECK = """

@@ -13,7 +13,7 @@ from oxlog._options import ConfigurationError, Settings
         ("OXLOG_LEVEL", "LOUD", "use a log level: DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ("OXLOG_CONSOLE", "fancy", "use one of 'console', 'json', 'logfmt', 'off'"),
         ("OXLOG_FILES", "json,xml", "use any of 'json', 'logfmt', or 'none'"),
-        ("OXLOG_JSON_SCHEMA", "gelf", "use one of 'oxlog', 'ecs'"),
+        ("OXLOG_JSON_SCHEMA", "gelf", "use one of 'oxlog', 'ecs', 'gcp', 'datadog'"),
         ("OXLOG_MESSAGE_KEY", "text", "use 'message' (the default), 'event' or 'msg'"),
         ("OXLOG_LEVELS", "django.db", "write 'logger=LEVEL,other.logger=LEVEL'"),
         ("OXLOG_REDACT", "maybe", "use True or False"),

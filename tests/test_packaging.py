@@ -45,6 +45,23 @@ def test_the_lowest_cell_pins_every_lower_bound_exactly() -> None:
             f"{name}: pyproject.toml says >={bound}, constraints/lowest.txt pins {pins[name]}")
 
 
+#: Test dependencies of the integrations oxlog joins (tracers, error trackers): the lowest
+#: cell runs their tests at their lower bounds too.
+INTEGRATION_TEST_DEPENDENCIES = ("opentelemetry-sdk", "opentelemetry-instrumentation-django",
+                                 "opentelemetry-instrumentation-celery", "sentry-sdk")
+
+
+def test_the_lowest_cell_pins_the_integrations_test_dependencies_at_their_bounds() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    bounds = dict(re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+(?:b\d+)?)", r).groups()  # type: ignore[union-attr]
+                  for r in project["optional-dependencies"]["test"]
+                  if r.startswith(INTEGRATION_TEST_DEPENDENCIES))
+    assert set(bounds) == set(INTEGRATION_TEST_DEPENDENCIES)
+    pins = _lowest_pins()
+    for name, bound in bounds.items():
+        assert pins.get(name, "").startswith(bound), (name, bound, pins.get(name))
+
+
 def test_the_classifiers_name_the_pythons_and_djangos_the_matrix_runs() -> None:
     noxfile = (ROOT / "noxfile.py").read_text()
     classifiers = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["classifiers"]

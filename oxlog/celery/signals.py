@@ -1,7 +1,8 @@
 """Celery signal receivers: carry the correlation ID, bind the task's context, log events.
 
 Publishing (``before_task_publish``) adds two headers and nothing else: the
-correlation ID and the publish time. Root and parent come from Celery's own
+correlation ID and the publish time (and a W3C ``traceparent`` whose trace-id is the
+correlation ID, when no tracer added one). Root and parent come from Celery's own
 protocol-2 ``root_id`` and ``parent_id``, so the IDs in the logs are real task
 IDs (they match Flower and the result backend, and a retry keeps its real
 parent). Running (``task_prerun``/``task_postrun``) binds the task's context and
@@ -29,13 +30,13 @@ from celery.states import IGNORED, SUCCESS
 from celery.utils.log import get_logger, get_multiprocessing_logger
 from celery.utils.saferepr import saferepr
 
-from oxlog import context, correlation
+from oxlog import _tracing, context, correlation
 from oxlog._configure import configure
 from oxlog._event import log_event, milliseconds
 from oxlog._options import current_settings as _settings
 from oxlog._options import is_configured
 from oxlog._report import report
-from oxlog._schema import CORRELATION_HEADER, PUBLISHED_HEADER
+from oxlog._schema import CORRELATION_HEADER, PUBLISHED_HEADER, TRACEPARENT_HEADER
 from oxlog._values import safe_repr, safe_str
 from oxlog.celery import _beat, _task_ids
 from oxlog.handlers import root_has_oxlog_handlers
@@ -223,13 +224,20 @@ def _redactor(keys: tuple[str, ...]) -> Any:
 
 @_never_raises
 def before_task_publish(headers: dict[str, Any] | None = None, **_: Any) -> None:
-    """Add the correlation ID (minting one for work that has none) and the publish time."""
+    """Add the correlation ID (minting one for work that has none), the publish time, and
+    a ``traceparent`` when no tracer added one (its trace-id is the correlation ID's)."""
     if headers is None:
         return
     cid = context.current_correlation_id()
     # Only a canonical ID travels: the worker would refuse anything else anyway.
-    headers[CORRELATION_HEADER] = cid if correlation.is_valid(cid) else correlation.new_correlation_id()
+    if not correlation.is_valid(cid):
+        cid = correlation.new_correlation_id()
+    headers[CORRELATION_HEADER] = cid
     headers[PUBLISHED_HEADER] = time.time()
+    if TRACEPARENT_HEADER not in headers:  # a tracer's own is never overwritten
+        parent = _tracing.traceparent(cid)
+        if parent is not None:
+            headers[TRACEPARENT_HEADER] = parent
 
 
 @_never_raises
@@ -274,7 +282,10 @@ def task_received(request: Any = None, **_: Any) -> None:
         headers = request.request_dict
         cid, rejected = _checked_correlation_id(headers.get(CORRELATION_HEADER))
         if cid is None:
-            cid = correlation.new_correlation_id()
+            # Published without oxlog: a tracer's traceparent gives the ID (its trace-id),
+            # as it does for a request; else a new one.
+            cid = (None if rejected else correlation.from_traceparent(headers.get(TRACEPARENT_HEADER))
+                   ) or correlation.new_correlation_id()
             headers[CORRELATION_HEADER] = cid
         _live_requests[request.id] = request
         fields: dict[str, Any] = {"queue_wait_ms": _queue_wait_ms(headers.get(PUBLISHED_HEADER))}
@@ -392,6 +403,8 @@ def task_prerun(task: Any = None, task_id: str | None = None, **_: Any) -> None:
     try:
         if task is None:
             return
+        if not _oxlog_prerun_is_last():  # a receiver connected since (a tracer's): next tasks
+            run_inside_tracer_spans()
         req = task.request
         cid, rejected = _checked_correlation_id(getattr(req, CORRELATION_HEADER, None))
         if cid is None:  # eager (apply), or not received by an oxlog worker: the caller's, else new
@@ -595,6 +608,38 @@ def _celery_own_logging(loglevel: Any, logfile: Any, format: Any, colorize: Any)
     log.setup_task_loggers(loglevel, logfile, colorize=colorize)
 
 
+def run_inside_tracer_spans(**_: Any) -> None:
+    """Put oxlog's ``task_prerun`` receiver last and its ``task_postrun`` receiver first.
+
+    A tracer's Celery integration (OpenTelemetry's ``CeleryInstrumentor``, which its
+    documentation has a worker instrument in ``worker_process_init``, after oxlog's
+    receivers were connected) starts the task's span in ``task_prerun`` and ends it in
+    ``task_postrun``: in this order ``task_started`` and ``task_succeeded`` are written
+    while that span is current, so they carry its ``trace_id`` and ``span_id``. Runs at
+    ``worker_process_init`` (after the application's receivers of that signal when they
+    were connected first, as a ``celery.py`` does) and again from ``task_prerun`` when a
+    receiver was connected after oxlog's since.
+    """
+    _move_receiver(signals.task_prerun, "oxlog.task_prerun", last=True)
+    _move_receiver(signals.task_postrun, "oxlog.task_postrun", last=False)
+
+
+def _move_receiver(signal: Any, uid: str, *, last: bool) -> None:
+    with signal.lock:
+        receivers = signal.receivers
+        ours = [r for r in receivers if r[0][0] == uid]
+        if not ours:
+            return
+        others = [r for r in receivers if r[0][0] != uid]
+        receivers[:] = [*others, *ours] if last else [*ours, *others]
+        signal.sender_receivers_cache.clear()
+
+
+def _oxlog_prerun_is_last() -> bool:
+    receivers = signals.task_prerun.receivers
+    return not receivers or receivers[-1][0][0] == "oxlog.task_prerun"
+
+
 def connect_startup() -> None:
     """Connect the ``setup_logging`` receiver alone (from ``LOGGING_CONFIG``, app or no app)."""
     signals.setup_logging.connect(setup_logging, weak=False, dispatch_uid="oxlog.setup_logging")
@@ -612,6 +657,7 @@ _RECEIVERS: dict[str, Callable[..., Any]] = {
     "task_rejected": task_rejected,
     "task_unknown": task_unknown,
     "setup_logging": setup_logging,
+    "worker_process_init": run_inside_tracer_spans,
 }
 
 

@@ -446,7 +446,8 @@ def normalized(value: Record) -> Record | None:
 
     Unwraps an aggregator's export (``{"_source": {...}}``, ``{"line": "{...}"}``), maps
     ECS names back (``@timestamp``, ``log.level``, ``log.logger``, ``process.pid``,
-    ``service.name``, ``service.environment``, the context under ``labels``,
+    ``service.name``, ``service.environment``, ``trace.id``, ``span.id``, the context
+    under ``labels``,
     ``error.stack_trace``) and a message under ``event`` or
     ``msg`` to ``message``.
     """
@@ -467,8 +468,10 @@ def normalized(value: Record) -> Record | None:
                        "logger": _nested(value, "log", "logger"),
                        "message": value.get("message"),
                        "process": _nested(value, "process", "pid")}
-        for key, inner in (("service", "name"), ("env", "environment")):
-            found = _nested(value, "service", inner)
+        for key, outer, inner in (("service", "service", "name"),
+                                  ("env", "service", "environment"),
+                                  ("trace_id", "trace", "id"), ("span_id", "span", "id")):
+            found = _nested(value, outer, inner)
             if found is not None:
                 out[key] = found
         labels = value.get("labels")

@@ -327,3 +327,24 @@ def test_a_publish_time_header_that_is_not_a_time_gives_no_wait_and_keeps_the_li
     assert len(received) == 1 and received[0]["task_id"] == "0b469cd5-089e-4061-9020-a1f748ab9160"
     assert received[0].get("queue_wait_ms") is None
     assert "receiver failed" not in run.stderr
+
+
+@pytest.mark.slow
+def test_a_message_published_without_oxlog_takes_its_correlation_id_from_traceparent(
+        embedded_broker: Any, workers: Any, run_python: Any) -> None:
+    """A tracer's traceparent, with no oxlog header, gives the task its correlation ID."""
+    workers.start(embedded_broker, pool="prefork", concurrency=2)
+    run_python("""
+        import django
+        django.setup()
+        from celery import signals
+        signals.before_task_publish.disconnect(dispatch_uid="oxlog.before_task_publish")
+        from tests.project.shop.tasks import numbered
+        numbered.apply_async(args=(1,), headers={
+            "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
+    """, env=embedded_broker.env)
+    done = workers.wait_for(lambda r: r["message"] == "task_succeeded", timeout=30)[0]
+    task_lines = [r for r in workers.records() if r.get("task_id") == done["task_id"]]
+    assert {r["message"] for r in task_lines} >= {"task_received", "task_started", "numbered_ran"}
+    assert {r["correlation_id"] for r in task_lines} == {"4bf92f3577b34da6a3ce929d0e0e4736"}
+    assert not [r for r in workers.records() if r["message"] == "correlation_id_rejected"]
