@@ -83,11 +83,12 @@ def test_value_whose_str_logs_returns_and_writes_bounded_lines(loud: Outputs) ->
 
 
 def test_percent_argument_whose_str_logs_returns(loud: Outputs) -> None:
-    """``std.info("%s", x)`` where ``x.__str__`` logs the same way: three lines, no recursion;
-    the innermost keeps its template, the argument's placeholder under ``message_args``."""
+    """``std.info("%s", x)`` where ``x.__str__`` logs the same way: four lines (the outer
+    formatting is unguarded, then two counted levels), no recursion; the innermost keeps
+    its template, the argument's placeholder under ``message_args``."""
     rows = [r for r in loud.json if r["message"].startswith(("inside-std", "outer-std"))]
     assert [r["message"] for r in rows] == ["inside-std %s", "inside-std loud-arg",
-                                            "outer-std loud-arg"]
+                                            "inside-std loud-arg", "outer-std loud-arg"]
     assert rows[0]["message_args"] == ["<LoudArg: not converted, it logs while being converted>"]
 
 
