@@ -4,8 +4,10 @@ Every line oxlog writes starts as an event dict made here. Its *head* —
 ``timestamp``, ``level``, ``logger``, the message, ``process`` — is built by
 :func:`event_from_call` (a structlog call, in ``oxlog._logger``) or
 :func:`event_from_record` (a ``LogRecord``: Django's, Celery's, any library's);
-the call's own keys are parked under ``"_kw"``, an exception under ``"_exc_info"``
-and a stack request under ``"_stack"``, by :func:`park`, for both. Then the one
+the call's own keys are parked under :data:`KW`, an exception under :data:`EXC_INFO`
+and a stack request under :data:`STACK`, by :func:`park`, for both: keys that are
+objects, not names, so that no call key (``_kw=``, ``_exc_info=``, ``extra={"_stack":
+…}``) can pass for them. Then the one
 installed chain of processors (:func:`install_chain`, built by :func:`build_chain`
 from ``oxlog.processors``) adds the rest in the documented field order.
 
@@ -22,13 +24,20 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from oxlog import _schema, _tracing, processors
+from oxlog import _schema, _tracing, _values, processors
 from oxlog._options import current_settings
-from oxlog._values import free_key, safe_repr, safe_str
+from oxlog._report import report
+from oxlog._values import foreign, free_key, nested_placeholder, placeholder, safe_repr, safe_str
 
 Processor = Callable[[Any, str, Any], Any]
+T = TypeVar("T")
+
+#: The parking keys (``oxlog._schema``), typed ``Any`` so they index an event dict.
+KW: Any = _schema.PARKED_KW
+EXC_INFO: Any = _schema.PARKED_EXC_INFO
+STACK: Any = _schema.PARKED_STACK
 
 
 class _Options:
@@ -46,6 +55,14 @@ def level_name(levelno: int) -> str:
     """The lower-case name of a level number (``20`` → ``"info"``)."""
     name = _LEVEL_NAMES.get(levelno)
     return name if name is not None else str(logging.getLevelName(levelno)).lower()
+
+
+def _report_refused() -> None:
+    report("nested", "a value's __str__ (or __repr__, __format__) logs while it is being "
+           "converted, again and again; the innermost line has a placeholder in its place")
+
+
+_values.on_refused = _report_refused
 
 
 # --- timestamps ---------------------------------------------------------------
@@ -93,13 +110,61 @@ def _after_fork() -> None:
 os.register_at_fork(after_in_child=_after_fork)
 
 
-def percent_format(template: object, args: tuple[Any, ...]) -> tuple[str, list[str] | None]:
-    """``template % args``; on a ``%`` mistake, the template and the arguments' reprs."""
+def percent_format(template: object, args: Any) -> tuple[str, list[str] | None]:
+    """``template % args``; on a ``%`` mistake, the template and the arguments' reprs.
+
+    An argument's ``__str__`` or ``__format__`` is the application's code, and may log.
+    While one formatting runs unguarded (:data:`_formatting`), any other — nested in this
+    thread, or running in another — goes through :func:`oxlog._values.foreign`, which
+    counts per thread: a ``__str__`` that logs cannot recurse. One global test and count
+    instead of a check of every argument's type (a third of the cost, on every
+    ``logging`` call with arguments). The count is not atomic in theory: a lost update
+    only ever leaves it non-zero, which sends every formatting the careful way.
+    """
+    global _formatting
+    if not _formatting and type(template) is str and type(args) is tuple:
+        _formatting += 1
+        try:
+            return template % args if args else template, None
+        except Exception:
+            return template, [safe_repr(a) for a in args]
+        finally:
+            _formatting -= 1
+    return foreign(_percent_format, (template, args), _nested_message)
+
+
+#: How many unguarded formattings are running (see :func:`percent_format`).
+_formatting = 0
+
+
+def _percent_format(pair: tuple[object, Any]) -> tuple[str, list[str] | None]:
+    template, args = pair
     try:
-        text = template % args if args else template  # type: ignore[operator]
+        text = template % args if args else template
     except Exception:
-        return safe_str(template), [safe_repr(a) for a in args]
-    return (text if type(text) is str else safe_str(text)), None
+        return _text(template), [safe_repr(a) for a in _as_tuple(args)]
+    return (text if type(text) is str else _text(text)), None
+
+
+def _text(value: object) -> str:
+    """The exact text of *value* (already inside :func:`~oxlog._values.foreign`)."""
+    if isinstance(value, str):
+        return str.__str__(value)
+    try:
+        text = str(value)
+    except Exception:
+        return placeholder(value)
+    return text if type(text) is str else str.__str__(text)
+
+
+def _as_tuple(args: Any) -> tuple[Any, ...]:
+    return args if isinstance(args, tuple) else (args,)
+
+
+def _nested_message(pair: tuple[object, Any]) -> tuple[str, list[str] | None]:
+    template, args = pair
+    message = str.__str__(template) if isinstance(template, str) else nested_placeholder(template)
+    return message, [nested_placeholder(a) for a in _as_tuple(args)]
 
 
 # --- the two heads ------------------------------------------------------------
@@ -120,17 +185,17 @@ def park(event_dict: dict[str, Any], exc_info: Any, stack: Any) -> None:
     """Park an exception (a ``sys.exc_info()`` tuple) and a stack (text, or ``True`` for
     "the current one") for :func:`oxlog.processors.add_exception`, after the call's keys."""
     if exc_info:
-        event_dict["_exc_info"] = exc_info
+        event_dict[EXC_INFO] = exc_info
     if stack:
-        event_dict["_stack"] = stack
+        event_dict[STACK] = stack
 
 
 def event_from_call(
     name: str, levelno: int, args: tuple[Any, ...], kw: dict[str, Any], bound: Mapping[str, Any],
     exc_info: tuple[Any, Any, Any] | None = None, stack: bool = False,
 ) -> dict[str, Any]:
-    """The head of a structlog call's event dict; the call's keys go under ``"_kw"``, and
-    *exc_info* (see :func:`normalize_exc_info`) and *stack* are parked as a record's are."""
+    """The head of a structlog call's event dict; the call's keys are parked under :data:`KW`,
+    and *exc_info* (see :func:`normalize_exc_info`) and *stack* as a record's are."""
     if args:
         event: Any = args[0]
         message, bad_args = percent_format(event, args[1:]) if len(args) > 1 else (event, None)
@@ -152,7 +217,7 @@ def event_from_call(
     if bound:
         kw = {**bound, **kw}
     if kw:
-        ed["_kw"] = kw
+        ed[KW] = kw
     if exc_info or stack:
         park(ed, exc_info, stack)
     return ed
@@ -168,17 +233,95 @@ _PLAIN_RECORD_SIZE = len(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
 
 
 def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
-    """The event dict of a stdlib record, built once and cached on the record."""
+    """The event dict of a stdlib record, built once and cached on the record.
+
+    A record logged with few frames left (near the recursion limit) is built again with
+    :data:`HEADROOM` more frames: it is written whole, not as a placeholder.
+    """
     ed: dict[str, Any] | None = record.__dict__.get("_oxlog_event")
     if ed is None:
-        ed = _record_head(record)
-        # Most records carry no extra=, exception or stack: skip the processors that
-        # would only find nothing to do (this runs for every record).
-        chain = _chain if ("_kw" in ed or "_exc_info" in ed or "_stack" in ed) else _short_chain
-        for proc in chain:
-            ed = proc(None, "", ed)
+        try:  # _build_from_record inline: this runs for every record
+            ed = _record_head(record)
+            # Most records carry no extra=, exception or stack: skip the processors that
+            # would only find nothing to do.
+            chain = _chain if (KW in ed or EXC_INFO in ed or STACK in ed) else _short_chain
+            for proc in chain:
+                ed = proc(None, "", ed)
+        except RecursionError:
+            ed = with_headroom(_build_from_record, record)
         record._oxlog_event = ed
     return ed
+
+
+def _build_from_record(record: logging.LogRecord) -> dict[str, Any]:
+    """:func:`event_from_record`'s build, for its second try (with more frames)."""
+    ed: Any = _record_head(record)
+    chain = _chain if (KW in ed or EXC_INFO in ed or STACK in ed) else _short_chain
+    for proc in chain:
+        ed = proc(None, "", ed)
+    return ed  # type: ignore[no-any-return]
+
+
+#: Frames lent to a record, or its placeholder, made at the recursion limit: enough
+#: for the whole way down to the handlers' write (about 40 frames), with a margin.
+HEADROOM = 200
+
+
+def with_headroom(call: Callable[..., T], *args: Any) -> T:
+    """``call(*args)`` with the recursion limit raised by :data:`HEADROOM` frames.
+
+    Only after a ``RecursionError``, on a cold path. The limit is the interpreter's, not
+    the thread's: another thread that reaches it meanwhile has the same margin. It is put
+    back afterwards; where the stack is still too deep for that (Python refuses a limit
+    below the current depth), :func:`settle` puts it back at the next structlog call (a
+    plain ``logging`` call does not check, to keep its path short; the next lend starts
+    from the application's limit all the same).
+    """
+    global lent, pending
+    limit = lent if lent else sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + HEADROOM)
+    try:
+        return call(*args)
+    finally:
+        try:
+            sys.setrecursionlimit(limit)
+            lent = 0
+        except RecursionError:
+            lent = pending = limit
+
+
+#: The recursion limit :func:`with_headroom` could not put back yet (0: none).
+lent = 0
+
+
+def settle() -> None:
+    """Finish what a call at the recursion limit could not, from a call with frames to spare:
+    put back the recursion limit lent by :func:`with_headroom` (unless the application
+    changed it since) and report the records lost for want of any frame at all.
+
+    structlog calls run it when :data:`pending` is set: one global test per call otherwise.
+    """
+    global lent, lost, lost_total, pending
+    pending = 0
+    limit, lent = lent, 0
+    try:
+        if limit and sys.getrecursionlimit() == limit + HEADROOM:
+            sys.setrecursionlimit(limit)
+    except RecursionError:
+        lent = pending = limit
+    if lost:
+        count, lost = lost, 0
+        lost_total += count
+        report("lost-at-limit", f"{count} log call(s) made at the very recursion limit (not one "
+               "frame left) could not be written, not even as a placeholder; dropped "
+               "(oxlog._event.lost_total counts them)")
+
+
+#: Set when :func:`settle` has work: a limit to put back, lost records to report.
+pending = 0
+#: Records dropped at the recursion limit since the last :func:`settle`, and in all.
+lost = 0
+lost_total = 0
 
 
 def _record_head(record: logging.LogRecord) -> dict[str, Any]:
@@ -186,7 +329,7 @@ def _record_head(record: logging.LogRecord) -> dict[str, Any]:
     if not args and type(msg) is str:  # the common case, without a call
         message, bad_args = msg, None
     else:
-        message, bad_args = percent_format(msg, args or ())  # type: ignore[arg-type]
+        message, bad_args = percent_format(msg, args or ())
     ed: dict[str, Any] = {
         "timestamp": format_timestamp(record.created),
         "level": _LEVEL_NAMES.get(record.levelno) or level_name(record.levelno),
@@ -205,7 +348,7 @@ def _record_head(record: logging.LogRecord) -> dict[str, Any]:
     if bad_args is not None:
         extra[_schema.MESSAGE_ARGS] = bad_args
     if extra:
-        ed["_kw"] = extra
+        ed[KW] = extra
     exc_info = record.exc_info
     if (exc_info and exc_info[0] is not None) or record.stack_info:
         park(ed, exc_info if exc_info and exc_info[0] is not None else None, record.stack_info)
@@ -222,7 +365,7 @@ def _text_keys(extra: dict[Any, Any]) -> dict[str, Any]:
 def rerun_with_added(event_dict: Mapping[str, Any], added: dict[str, Any]) -> dict[str, Any]:
     """*event_dict* again with *added* (attributes a logger filter set on its record) as
     call keys: the whole chain runs over it, as over a record with those ``extra=`` keys."""
-    ed: Any = {**event_dict, "_kw": added}
+    ed: Any = {**event_dict, KW: added}
     for proc in _chain:
         ed = proc(None, "", ed)
     return ed  # type: ignore[no-any-return]
@@ -292,8 +435,8 @@ def build_chain(
     if any(v is not None for v in static_fields.values()):
         chain.append(processors.AddStaticFields(static_fields))
     chain += [processors.MergeCallKeys(owned), processors.add_exception]
-    if redact_keys is not None:
-        chain.append(processors.Redactor(redact_keys))
+    # Always there: without redaction (None) it still converts every value once.
+    chain.append(processors.Redactor(redact_keys or ()))
     if max_value_length:
         chain.append(processors.Truncator(max_value_length))
     return chain

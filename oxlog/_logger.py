@@ -159,7 +159,16 @@ class BoundLogger(structlog.BoundLoggerBase):
         except structlog.DropEvent:
             return
         except Exception as exc:
-            _failed(sink, levelno, exc)
+            try:
+                _failed(sink, levelno, args, exc)
+            except RecursionError:  # not one frame left, even for the placeholder: counted
+                _event.lost += 1
+                _event.pending = 1
+        if _event.pending:  # a call at the recursion limit left work: done from here
+            try:
+                _event.settle()
+            except RecursionError:
+                pass  # still too deep: the next call does it
 
     def debug(self, *args: Any, **kw: Any) -> None:
         """Log at DEBUG."""
@@ -199,9 +208,14 @@ class BoundLogger(structlog.BoundLoggerBase):
     fatal = critical
 
     def log(self, level: int | str, *args: Any, **kw: Any) -> None:
-        """Log at *level* (a number or a name)."""
-        if isinstance(level, str):
-            level = METHOD_LEVELS.get(level.lower(), 20)
+        """Log at *level* (a number or a name).
+
+        A name oxlog does not know, and a level that is neither a number nor a name
+        (``None``, ``[]``, ``1j``: the stdlib raises ``TypeError`` into the caller), log
+        at INFO; the second is said once on stderr.
+        """
+        if type(level) is not int:
+            level = _level_number(level)
         if self._logger.isEnabledFor(level):
             self._log(level, args, kw)
 
@@ -236,7 +250,7 @@ class BoundLogger(structlog.BoundLoggerBase):
         if self._logger.isEnabledFor(50):
             self._log(50, args, kw)
 
-    async def alog(self, level: int, *args: Any, **kw: Any) -> None:
+    async def alog(self, level: int | str, *args: Any, **kw: Any) -> None:
         """Log at *level*."""
         self.log(level, *args, **kw)
 
@@ -254,17 +268,55 @@ class BoundLogger(structlog.BoundLoggerBase):
         return self._logger.name
 
 
-def _failed(sink: Sink, levelno: int, exc: BaseException) -> None:
-    report(f"call:{type(exc).__name__}",
-           f"a log call on {sink.name[:100]!r} failed inside oxlog ({type(exc).__name__}); "
-           "a placeholder line was written instead")
+def _level_number(level: object) -> int:
+    """The number of a level given by name or number; INFO for anything else."""
+    if isinstance(level, int):  # an IntEnum, True: as the stdlib takes them
+        return int.__index__(level)
+    if isinstance(level, str):
+        return METHOD_LEVELS.get(str.__str__(level).lower(), 20)
+    report("log-level", f"log.log() got a level that is neither a number nor a name "
+           f"({type(level).__name__}); the record was written at INFO")
+    return 20
+
+
+def _failed(sink: Sink, levelno: int, args: tuple[Any, ...], exc: BaseException) -> None:
+    """Write a placeholder line for a call that failed inside oxlog, then say so once.
+
+    A call that hit the recursion limit (made with few frames left) has the limit raised
+    by :data:`oxlog._event.HEADROOM` frames while its placeholder is written, and the report says
+    whether the placeholder was written or the record dropped — never the first when it
+    was the second.
+    """
+    written = _event.with_headroom(_emit_placeholder, sink, levelno, args, exc) \
+        if isinstance(exc, RecursionError) else _emit_placeholder(sink, levelno, args, exc)
+    if written:
+        report(f"call:{type(exc).__name__}",
+               f"a log call on {sink.name[:100]!r} failed inside oxlog ({type(exc).__name__}); "
+               "a placeholder line was written instead")
+    else:
+        global dropped
+        dropped += 1
+        report(f"dropped:{type(exc).__name__}",
+               f"a log call on {sink.name[:100]!r} failed inside oxlog ({type(exc).__name__}) and "
+               "its placeholder line could not be written either: the record was dropped "
+               "(oxlog._logger.dropped counts them)")
+
+
+#: Records of structlog calls that could not be written at all, not even as a placeholder.
+dropped = 0
+
+
+def _emit_placeholder(sink: Sink, levelno: int, args: tuple[Any, ...], exc: BaseException) -> bool:
     try:
-        stand_in = _event.fallback_event({"logger": sink.name, "level": _event.level_name(levelno),
-                                          "timestamp": _event.format_timestamp(time.time())},
-                                         None, exc)
-        sink.emit(stand_in, levelno, None)
+        head: dict[str, Any] = {"logger": sink.name, "level": _event.level_name(levelno),
+                                "timestamp": _event.format_timestamp(time.time())}
+        if args and type(args[0]) is str:  # the message, when it is plain text
+            head[_event.options.message_key] = args[0]
+        sink.emit(_event.fallback_event(head, None, exc), levelno, None)
+        return True
     except Exception:
-        pass
+        return False
+
 
 
 _FAST_METHODS = (*METHOD_LEVELS, "log")

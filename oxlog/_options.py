@@ -111,7 +111,14 @@ class Settings:
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, *, django: bool = True) -> Settings:
-        """Read every setting from *overrides*, the environment and Django, and validate it."""
+        """Read every setting from *overrides*, the environment and Django, and validate it.
+
+        A keyword that names no setting (``configure(levle="DEBUG")``) is an error too,
+        naming it and the known ones: ignored, it would leave the setting at its default
+        with nothing said.
+        """
+        if overrides:
+            _check_names(overrides)
         values: dict[str, Any] = {}
         for f in fields(cls):
             name = "OXLOG_" + f.name.upper()
@@ -152,15 +159,15 @@ class Settings:
         """Create the log directory if files are on; fail clearly if it cannot be written."""
         if not self.files:
             return
-        path = self.dir.resolve()
         try:
+            path = self.dir.resolve()
             # Each missing directory 0o755 minus the umask, never 0o777 minus it
             # (``parents=True`` gives the parents 0o777: world-writable under umask 0).
             for parent in [*reversed(path.parents), path]:
                 if not parent.is_dir():
                     parent.mkdir(mode=0o755, exist_ok=True)
-        except OSError as exc:
-            raise _unwritable(path, exc) from None
+        except (OSError, ValueError) as exc:  # ValueError: a NUL the parser did not see
+            raise _unwritable(self.dir, exc) from None
         if not os.access(path, os.W_OK | os.X_OK):
             raise _unwritable(path, PermissionError("permission denied"))
 
@@ -185,12 +192,28 @@ def set_current(settings: Settings) -> None:
     _current = settings
 
 
-def _unwritable(path: Path, exc: OSError) -> ConfigurationError:
+def _unwritable(path: Path, exc: OSError | ValueError) -> ConfigurationError:
+    reason = getattr(exc, "strerror", None) or exc
     return ConfigurationError(
         f"OXLOG_DIR={str(path)!r} is not a writable directory ({type(exc).__name__}: "
-        f"{exc.strerror or exc}). Point OXLOG_DIR at a directory this process can write, "
+        f"{reason}). Point OXLOG_DIR at a directory this process can write, "
         "or set OXLOG_FILES='none' to log to the console only."
     )
+
+
+def _check_names(overrides: Mapping[str, Any]) -> None:
+    """Refuse a keyword of ``configure()`` that names no setting (``levle=``)."""
+    known = {f.name for f in fields(Settings)}
+    unknown = [k for k in overrides
+               if not (isinstance(k, str) and (k in known or (k.startswith("OXLOG_")
+                                                              and k[6:].lower() in known
+                                                              and k[6:].isupper())))]
+    if unknown:
+        names = ", ".join(repr(k)[:60] for k in unknown)
+        raise ConfigurationError(
+            f"unknown setting {names} (a configure() argument). Known settings: "
+            f"{', '.join(sorted(known))} (or their OXLOG_ names, such as OXLOG_LEVEL)."
+        )
 
 
 def _lookup(
@@ -327,9 +350,13 @@ def _event_levels(name: str, raw: Any, source: str) -> dict[str, str]:
 
 
 def _path(name: str, raw: Any, source: str) -> Path:
-    if not isinstance(raw, (str, os.PathLike)) or not str(raw).strip():
-        raise _fail(name, raw, source, "use a directory path")
-    return Path(raw).expanduser()
+    try:
+        path = Path(raw).expanduser() if isinstance(raw, (str, os.PathLike)) else None
+    except (TypeError, ValueError, RuntimeError):  # bytes from __fspath__, no home directory
+        path = None
+    if path is None or not str(path).strip() or "\x00" in str(path):
+        raise _fail(name, raw, source, "use a directory path (without NUL characters)")
+    return path
 
 
 def _non_negative_int(name: str, raw: Any, source: str) -> int:

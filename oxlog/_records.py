@@ -36,6 +36,8 @@ from typing import Any
 
 from oxlog import _event
 from oxlog._patching import patch_once
+from oxlog._report import report
+from oxlog._values import safe_str
 
 _LogRecord = logging.LogRecord
 _new = object.__new__
@@ -207,12 +209,51 @@ def make_record(self: logging.Logger, name: str, level: int, fn: str, lno: int, 
         rv = factory(name, level, fn, lno, msg, args, exc_info, func, sinfo)
     if extra is not None:
         attrs = rv.__dict__
-        for key in extra:
-            attrs["_" + key if key in _CLASHING or key in attrs else key] = extra[key]
+        size = len(attrs)
+        try:
+            for key in extra:
+                attrs["_" + key if key in _CLASHING or key in attrs else key] = extra[key]
+        except Exception:
+            for key in list(attrs)[size:]:  # what the loop added before it failed
+                del attrs[key]
+            _add_odd_extra(attrs, extra)
     return rv
 
 
 _CLASHING = _event.RECORD_ATTRS  # LogRecord's attributes, "message" and "asctime"
+
+
+def _add_odd_extra(attrs: dict[str, Any], extra: Any) -> None:
+    """``extra=`` that is not a mapping of text keys: kept, never raised into the caller.
+
+    The stdlib raises ``TypeError``/``KeyError`` from the log call for these. Here a
+    mapping's keys become text (``safe_str``) and a value it cannot give is written
+    ``<unreadable: KeyError>``; a mapping whose keys cannot be read and anything else
+    (``extra=[1, 2]``, ``extra="x"``) become the one field ``extra``; the first such call
+    is said once on stderr.
+    """
+    report("extra", f"a logging call got extra= of type {type(extra).__name__!r} that is not "
+           "a mapping of text keys; it was kept (as the field 'extra' when not a mapping)")
+    if isinstance(extra, Mapping):
+        try:
+            keys = list(extra)
+        except Exception:
+            keys = None
+        if keys is not None:
+            for key in keys:
+                try:
+                    value = extra[key]
+                except Exception as exc:
+                    value = f"<unreadable: {type(exc).__name__}>"
+                name = safe_str(key)
+                while name in _CLASHING or name in attrs:
+                    name = "_" + name
+                attrs[name] = value
+            return
+    name = "extra"
+    while name in attrs:
+        name = "_" + name
+    attrs[name] = extra
 
 
 def install() -> None:

@@ -48,6 +48,28 @@ STACK = "stack"
 #: Written by oxlog after the call's own keys: a call key of this name is kept as ``_NAME``.
 TAIL_KEYS = (EXCEPTION, STACK)
 
+
+
+class _Parked:
+    """A key of the event dict no caller can pass: not a ``str``, so never equal to one."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<parked {self.name}>"
+
+
+#: Where the head parks what the processors add after it (``oxlog._event.park``): the
+#: call's own keys, an exception and a stack request. They are objects, not names, so a
+#: call key ``_kw``, ``_exc_info`` or ``_stack`` is just a field; the processors pop them
+#: before any renderer sees the event.
+PARKED_KW: object = _Parked("kw")
+PARKED_EXC_INFO: object = _Parked("exc_info")
+PARKED_STACK: object = _Parked("stack")
+
 #: Fields of oxlog's events.
 CHILD_TASK_ID = "child_task_id"
 CHILD_TASK_NAME = "child_task_name"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from oxlog import renderers
-from oxlog._event import event_from_record, fallback_event, options
+from oxlog._event import event_from_record, fallback_event, options, with_headroom
 from oxlog._report import report
 
 Renderer = Callable[[Mapping[str, Any]], str]
@@ -94,12 +94,43 @@ def fallback_line(formatter: OxlogFormatter | None, event_dict: Mapping[str, Any
                   record: logging.LogRecord | None, exc: BaseException) -> str:
     """The one line written for a record that could not be rendered, and its one report.
 
-    The stand-in (:func:`oxlog._event.fallback_event`) is rendered by *formatter* when it
-    can be, else as JSON.
+    A record that failed for want of frames (logged near the recursion limit) is rendered
+    again with :data:`oxlog._event.HEADROOM` more frames, and written whole. Otherwise the
+    stand-in (:func:`oxlog._event.fallback_event`) is rendered by *formatter* when it can
+    be, else as JSON, else as a fixed line; this never raises.
     """
+    if isinstance(exc, RecursionError):
+        try:
+            return with_headroom(_render_whole, formatter, event_dict, record)
+        except Exception:
+            pass
     report(f"render:{type(exc).__name__}",
            f"a record could not be rendered ({type(exc).__name__}); "
            "a placeholder line was written instead")
+    try:
+        return with_headroom(_render_stand_in, formatter, event_dict, record, exc)
+    except Exception:
+        return _LAST_RESORT
+
+
+#: The line of a record whose stand-in could not be rendered either (a plain JSON object
+#: every output's reader accepts as one line).
+_LAST_RESORT = '{"level":"error","oxlog_error":"this record could not be rendered"}'
+
+
+def _render_whole(formatter: OxlogFormatter | None, event_dict: Mapping[str, Any] | None,
+                  record: logging.LogRecord | None) -> str:
+    if formatter is None:
+        raise LookupError("no formatter")
+    if event_dict is None:
+        if record is None:
+            raise LookupError("no record")
+        event_dict = event_from_record(record)
+    return formatter.render_event(event_dict)
+
+
+def _render_stand_in(formatter: OxlogFormatter | None, event_dict: Mapping[str, Any] | None,
+                     record: logging.LogRecord | None, exc: BaseException) -> str:
     stand_in = fallback_event(event_dict, record, exc)
     if formatter is not None:
         try:

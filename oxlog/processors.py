@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import ItemsView, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import structlog
 
 from oxlog import _schema
 from oxlog import context as _context
-from oxlog._values import free_key, placeholder, safe_str, to_jsonable
+from oxlog._values import (
+    foreign,
+    free_key,
+    key_text,
+    nested_placeholder,
+    placeholder,
+    to_jsonable,
+)
 
 EventDict = MutableMapping[str, Any]
 
@@ -109,14 +116,14 @@ class MergeCallKeys:
     __slots__ = ("_any", "owned")
 
     ALWAYS_OWNED = frozenset(_schema.TAIL_KEYS)
-    call_data_only = True  # nothing to do without "_kw": skipped then (_event.event_from_record)
+    call_data_only = True  # nothing to do without parked keys: skipped then (_event.event_from_record)
 
     def __init__(self, owned: Iterable[str]) -> None:
         self.owned = frozenset(owned)
         self._any = self.owned | self.ALWAYS_OWNED
 
     def __call__(self, logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
-        kw = event_dict.pop("_kw", None)
+        kw = event_dict.pop(_PARKED_KW, None)
         if kw:
             if self._any.isdisjoint(kw):  # the usual case, at C speed
                 event_dict.update(kw)
@@ -124,17 +131,25 @@ class MergeCallKeys:
             owned, always = self.owned, self.ALWAYS_OWNED
             for key, value in kw.items():
                 if (key in owned and key in event_dict) or key in always:
-                    key = free_key(event_dict, "_" + key)
+                    # "_level" must not be a call key of its own either: it would overwrite.
+                    key = "_" + key
+                    while key in event_dict or key in kw:
+                        key = "_" + key
                 event_dict[key] = value
         return event_dict
 
 
+_PARKED_KW: Any = _schema.PARKED_KW
+_PARKED_EXC_INFO: Any = _schema.PARKED_EXC_INFO
+_PARKED_STACK: Any = _schema.PARKED_STACK
+
+
 def add_exception(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
     """Add ``exception``: the formatted traceback as one string, without frame locals."""
-    exc_info = event_dict.pop("_exc_info", None)
+    exc_info = event_dict.pop(_PARKED_EXC_INFO, None)
     if exc_info:
         event_dict["exception"] = format_exception(exc_info)
-    stack = event_dict.pop("_stack", None)
+    stack = event_dict.pop(_PARKED_STACK, None)
     if stack:
         event_dict["stack"] = stack if isinstance(stack, str) else format_stack()
     return event_dict
@@ -144,11 +159,23 @@ add_exception.call_data_only = True  # type: ignore[attr-defined]
 
 
 def format_exception(exc_info: tuple[Any, Any, Any]) -> str:
-    """The traceback of *exc_info* as text (the standard format, never frame locals)."""
+    """The traceback of *exc_info* as text (the standard format, never frame locals).
+
+    The exception's ``__str__`` is the application's code: it runs through
+    :func:`oxlog._values.foreign`, like a value's.
+    """
+    return foreign(_format_exception, exc_info, _nested_exception)
+
+
+def _format_exception(exc_info: tuple[Any, Any, Any]) -> str:
     try:
         return "".join(traceback.format_exception(*exc_info)).rstrip("\n")
     except Exception:
         return f"{placeholder(exc_info[1])} (its traceback could not be formatted)"
+
+
+def _nested_exception(exc_info: tuple[Any, Any, Any]) -> str:
+    return nested_placeholder(exc_info[1])
 
 
 def format_stack() -> str:
@@ -158,41 +185,62 @@ def format_stack() -> str:
 
 _CONTAINERS = (dict, list, tuple)
 _PLAIN = (int, float, bool, type(None))
+_BYTES = (bytes, bytearray, memoryview)
 
 
 class Redactor:
-    """Mask secrets: values of sensitive keys at any depth, and sensitive URL parameters.
+    """Convert every value once, and mask secrets: values of sensitive keys at any depth,
+    and sensitive parameters of query strings and form bodies.
 
-    A key is sensitive when it contains one of *keys* (case-insensitive), so
-    ``password``, ``db_password``, ``X-CSRFToken`` and ``HTTP_AUTHORIZATION`` are
-    all masked. In text values (``GET /login?token=abc``) the values of sensitive
-    query parameters are masked. Decisions per key name are cached: a log call
-    pays a dict lookup per key, not a regular-expression search.
+    A key is sensitive when it contains one of *keys* (case-insensitive, ``-`` and ``_``
+    alike), so ``password``, ``db_password``, ``X-CSRFToken``, ``HTTP_AUTHORIZATION``
+    and ``X-Api-Key`` (``api_key``) are all masked. A text value (``GET /login?token=abc``,
+    ``urlencode()`` output ``token=abc&a=1``, a form body) has the values of its sensitive
+    parameters masked: a parameter starts the text or follows ``?``, ``&`` or ``;`` (free
+    text with a space and none of those, such as ``"login token=abc"``, is not a query
+    string: name the value instead, ``log.info("login", token=...)``). Containers are any
+    ``Mapping`` (``OrderedDict``, ``defaultdict``, ``MappingProxyType``, ``UserDict``,
+    Django's ``QueryDict`` — every value of a multi-valued key — and ``HttpHeaders``) and
+    any sequence or set that is not text or bytes: each becomes a plain ``dict`` or
+    ``list`` with its secrets masked.
+
+    Conversion: every value that is not text, a number, ``None`` or a container is turned
+    into text (or a JSON type) here, once per record, by :func:`oxlog._values.to_jsonable`
+    — its ``__str__`` runs once, not once per output — and a ``str`` subclass into an
+    exact ``str``. The renderers then see only JSON types. With ``OXLOG_REDACT = False``
+    the processor runs with no keys: it converts and masks nothing.
+
+    Decisions per key name are cached: a log call pays a dict lookup per key, not a
+    regular-expression search.
     """
 
     __slots__ = ("_cache", "_key_re", "_query_re")  # TRUSTED is a class constant
 
     def __init__(self, keys: Iterable[str]) -> None:
-        words = "|".join(re.escape(k) for k in keys if k) or r"(?!x)x"
-        self._key_re = re.compile(words, re.IGNORECASE)
+        # "-" and "_" alike: "api_key" matches "X-Api-Key", "api-key" matches "API_KEY".
+        words = "|".join(re.escape(k.replace("-", "_")).replace("_", "[-_]") for k in keys if k)
+        self._key_re = re.compile(words or r"(?!x)x", re.IGNORECASE)
+        name = "[^=&;?/#\\s\"'<>]*"
         self._query_re = re.compile(
-            rf"([?&;][^=&#\s\"'<>]*(?:{words})[^=&#\s\"'<>]*=)[^&#\s\"'<>]*", re.IGNORECASE
-        )
+            rf"((?:^|[?&;]){name}(?:{words}){name}=)[^&;#\s\"'<>]*", re.IGNORECASE
+        ) if words else None
         self._cache: dict[str, bool] = {}
 
     def is_sensitive(self, key: str) -> bool:
         """Whether values under *key* are masked."""
-        hit = self._cache.get(key)
+        hit = self._cache.get(key) if type(key) is str else None
         if hit is None:
-            hit = bool(self._key_re.search(key)) if isinstance(key, str) else False
-            if len(self._cache) < 10_000:
+            hit = bool(self._key_re.search(key)) if type(key) is str else False
+            if type(key) is str and len(self._cache) < 10_000:
                 self._cache[key] = hit
         return hit
 
     def redact_text(self, text: str) -> str:
-        """Mask the values of sensitive query-string parameters in *text*."""
-        if "=" not in text or ("?" not in text and "&" not in text and ";" not in text):
-            return text  # no query string: skip the regular expression
+        """Mask the values of sensitive query-string (or form-body) parameters in *text*."""
+        if self._query_re is None or "=" not in text:
+            return text  # no parameter: skip the regular expression
+        if " " in text and "?" not in text and "&" not in text and ";" not in text:
+            return text  # free text ("synced user_id=3"), not a query string or form body
         return self._query_re.sub(r"\1" + REDACTED, text)
 
     #: Fields oxlog writes itself (IDs, names, numbers): never secret, never URLs.
@@ -214,38 +262,61 @@ class Redactor:
                     event_dict[key] = self.redact_text(value)
             elif type(value) in _PLAIN:
                 continue
-            elif type(value) in _CONTAINERS:
+            else:  # a container, a request, a URL object, any object: converted once
                 event_dict[key] = self.redact_value(value, 0)
-            else:  # a request, a URL object: judge its text
-                text = to_jsonable(value)
-                if type(text) is str and "=" in text:
-                    event_dict[key] = self.redact_text(text)
         return event_dict
 
     def redact_value(self, value: Any, depth: int, seen: frozenset[int] = frozenset()) -> Any:
-        """A copy of a nested dict/list/tuple with sensitive parts masked.
+        """*value* made of JSON types (text, numbers, ``None``, dicts, lists, tuples), with
+        sensitive parts masked; containers are copied, never changed.
 
         A container met again inside itself becomes ``"<recursive dict>"``.
         """
-        if isinstance(value, (Mapping, list, tuple)):
-            if id(value) in seen or depth > 50:
-                return f"<recursive {type(value).__name__}>"
-            seen = seen | {id(value)}
-        if isinstance(value, Mapping):
-            try:
-                return {
-                    k: (REDACTED if self.is_sensitive(safe_str(k))
-                        else self.redact_value(v, depth + 1, seen))
-                    for k, v in value.items()
-                }
-            except Exception:
-                return value
-        if isinstance(value, (list, tuple)):
+        kind = type(value)
+        if kind is str:
+            return self.redact_text(value) if "=" in value else value
+        if kind in _PLAIN:
+            return value
+        if kind is dict or kind is list or kind is tuple:
+            return self._container(value, depth, seen)
+        if isinstance(value, str):
+            return self.redact_value(str.__str__(value), depth, seen)
+        if isinstance(value, (Mapping, Sequence, ItemsView)) and not isinstance(value, _BYTES):
+            return self._container(value, depth, seen)
+        converted = to_jsonable(value)  # a set: its sorted items, converted
+        if type(converted) is str:
+            return self.redact_text(converted) if "=" in converted else converted
+        if type(converted) is list and depth < 50:
+            return [self.redact_value(v, depth + 1, seen) for v in converted]
+        return converted
+
+    def _container(self, value: Any, depth: int, seen: frozenset[int]) -> Any:
+        if id(value) in seen or depth > 50:
+            return f"<recursive {type(value).__name__}>"
+        seen = seen | {id(value)}
+        try:
+            if isinstance(value, Mapping):
+                return self._mapping(value, depth, seen)
+            if isinstance(value, ItemsView):  # dict.items(): pairs, judged like the dict
+                return list(self._mapping(dict(value), depth, seen).items())
             items = [self.redact_value(v, depth + 1, seen) for v in value]
-            return tuple(items) if isinstance(value, tuple) else items
-        if type(value) is str and "=" in value:
-            return self.redact_text(value)
-        return value
+        except Exception:
+            return placeholder(value)
+        return tuple(items) if type(value) is tuple else items
+
+    def _mapping(self, value: Mapping[Any, Any], depth: int, seen: frozenset[int]) -> dict[Any, Any]:
+        # A multi-valued mapping (Django's QueryDict and MultiValueDict, werkzeug's
+        # MultiDict) gives only the last value of a key from items(): lists() gives all.
+        lists = getattr(type(value), "lists", None) if type(value) is not dict else None
+        pairs = value.lists() if callable(lists) else value.items()  # type: ignore[attr-defined]
+        out: dict[Any, Any] = {}
+        for k, v in pairs:
+            if type(k) is not str:  # 1 and "1" must not become one JSON key twice
+                k = free_key(out, key_text(k))
+            elif k in out:
+                k = free_key(out, k)
+            out[k] = REDACTED if self.is_sensitive(k) else self.redact_value(v, depth + 1, seen)
+        return out
 
 
 class Truncator:

@@ -296,7 +296,7 @@ def test_non_string_keys_never_repeat_a_key() -> None:
     """``extra={1: …, "1": …}``: the record's event has each key once, in JSON and logfmt."""
     record = logging.LogRecord("x", logging.INFO, "", 0, "m", None, None)
     record.__dict__.update({"1": "text", 1: "int"})
-    extra = _event._record_head(record)["_kw"]  # where a record's extra keys become text
+    extra = _event._record_head(record)[_event.KW]  # where a record's extra keys become text
     assert sorted(strict_json(JSONRenderer()(extra)).values()) == ["int", "text"]
     assert sorted(decode(LogfmtRenderer()(extra)).values()) == ["int", "text"]
 

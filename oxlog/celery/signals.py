@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import hashlib
 import logging
 import sys
 import time
@@ -36,7 +37,7 @@ from oxlog._options import current_settings as _settings
 from oxlog._options import is_configured
 from oxlog._report import report
 from oxlog._schema import CORRELATION_HEADER, PUBLISHED_HEADER, TRACEPARENT_HEADER
-from oxlog._values import safe_str
+from oxlog._values import safe_repr, safe_str
 from oxlog.celery import _beat, _task_ids
 from oxlog.handlers import root_has_oxlog_handlers
 from oxlog.processors import Redactor
@@ -94,7 +95,15 @@ def _checked_correlation_id(value: Any) -> tuple[str | None, dict[str, Any] | No
 def task_context(correlation_id: str | None, headers: Mapping[str, Any] | Any,
                  name: str | None = None) -> dict[str, Any]:
     """The workflow context of a task (the keys that have a value), from its message
-    headers or ``task.request``: what is bound while its lines are written."""
+    headers or ``task.request``: what is bound while its lines are written.
+
+    The task's ID, name, parent and root come from the message, which anyone who can
+    publish wrote: each is written as it is only when it looks like one (text of at most
+    :data:`MAX_ID_LENGTH` printable characters, no whitespace — every UUID, and oxlog's
+    ``<correlation_id>_<uuid>``), else as :func:`id_stand_in` (``rejected-`` and a hash of
+    the value, the same for every line that carries it, so the workflow still links up),
+    said once on stderr. ``retries`` is kept only as a whole number.
+    """
     if type(headers) is dict or isinstance(headers, Mapping):
         get = headers.get
         task_id, name, parent, root, retries = (get("id"), name or get("task"), get("parent_id"),
@@ -106,21 +115,56 @@ def task_context(correlation_id: str | None, headers: Mapping[str, Any] | Any,
         root = getattr(headers, "root_id", None)
         retries = getattr(headers, "retries", None)
     # Built key by key in WORKFLOW_KEYS order: a comprehension over a zip costs twice as much,
-    # three times per task.
+    # three times per task. The checks are inline for the same reason.
     values: dict[str, Any] = {}
     if correlation_id is not None:
         values["correlation_id"] = correlation_id
     if task_id is not None:
-        values["task_id"] = task_id
+        values["task_id"] = task_id if (
+            type(task_id) is str and len(task_id) <= MAX_ID_LENGTH and task_id.isprintable()
+            and " " not in task_id and task_id) else id_stand_in("id", task_id)
     if name is not None:
-        values["task_name"] = name
+        values["task_name"] = name if (
+            type(name) is str and len(name) <= MAX_ID_LENGTH and name.isprintable()
+            and " " not in name and name) else id_stand_in("task", name)
     if parent is not None:
-        values["parent_task_id"] = parent
+        values["parent_task_id"] = parent if (
+            type(parent) is str and len(parent) <= MAX_ID_LENGTH and parent.isprintable()
+            and " " not in parent and parent) else id_stand_in("parent_id", parent)
     if root is not None:
-        values["root_task_id"] = root
+        values["root_task_id"] = root if (
+            type(root) is str and len(root) <= MAX_ID_LENGTH and root.isprintable()
+            and " " not in root and root) else id_stand_in("root_id", root)
     if retries:
-        values["retries"] = retries
+        if type(retries) is int and 0 < retries < 1_000_000_000:
+            values["retries"] = retries
+        else:
+            report("task-id:retries", f"a task message carried retries of type "
+                   f"{type(retries).__name__} that is not a whole number; left out")
     return values
+
+
+#: The longest task ID, name, parent or root written as it is (Celery's are 36
+#: characters; oxlog's prefixed ones 69).
+MAX_ID_LENGTH = 255
+
+
+def id_stand_in(header: str, value: Any) -> str:
+    """What is written for a task ID (or name, parent, root) from a message that is not
+    one: ``rejected-`` and 16 hex digits of a SHA-256 of it; said once on stderr.
+
+    Never the value itself (it may be 100 KB, or hold a newline); the same value always
+    gives the same stand-in, so a task and the children that name it as parent still
+    match in ``oxlog trace``.
+    """
+    if isinstance(value, str):
+        text, kind = str.__str__(value), f"text of {len(value)} characters"
+    else:
+        text, kind = safe_repr(value)[:100_000], type(value).__name__
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    report(f"task-id:{header}", f"a task message carried a {header} that is not a task ID "
+           f"({kind}); written as rejected-<hash of it>")
+    return f"rejected-{digest}"
 
 
 def _queue_wait_ms(published_at: Any) -> float | None:

@@ -227,3 +227,34 @@ def test_celerys_plain_lines_carry_the_context_when_kept(embedded_broker: Any, w
     plain = workers.wait_for(lambda r: r["logger"] == "celery.app.trace", timeout=60)[0]
     assert "succeeded in" in plain["message"]
     assert (plain["task_id"], plain["correlation_id"]) == (done["task_id"], done["correlation_id"])
+
+
+def test_hostile_root_and_parent_ids_never_reach_a_line_raw(embedded_broker: Any, workers: Any,
+                                                            run_python: Any) -> None:
+    """A message whose ``root_id`` is 100 KB and ``parent_id`` holds a newline (anyone who can
+    publish can send one): every line of the task, in the main process and the child, has
+    the same bounded ``rejected-`` stand-ins; a real task ID passes untouched."""
+    workers.start(embedded_broker, pool="prefork", concurrency=1)
+    run_python("""
+        import django
+        django.setup()
+        import oxlog
+        from tests.project.celery import app
+        with oxlog.bound(correlation_id="ffffffffffffffffffffffffffffffff"):
+            app.send_task("tests.project.shop.tasks.numbered", args=(7,),
+                          task_id="0d9c9c9e-5a6b-4c1e-9a43-2f2a4c1b7e11",
+                          root_id="r" * 100_000, parent_id="p\\n2026-01-01 level=error forged",
+                          queue=app.conf.task_default_queue)
+    """, env=embedded_broker.env)
+    workers.wait_for(lambda r: r["message"] == "task_succeeded"
+                     and r.get("correlation_id") == "f" * 32, timeout=30)
+    lines = [r for r in workers.records() if r.get("correlation_id") == "f" * 32
+             and r.get("task_name") == TASKS + "numbered"]  # not the publisher's lines
+    events = {r["message"] for r in lines}
+    assert {"task_received", "task_started", "numbered_ran", "task_succeeded"} <= events
+    assert {r["task_id"] for r in lines} == {"0d9c9c9e-5a6b-4c1e-9a43-2f2a4c1b7e11"}
+    roots, parents = {r["root_task_id"] for r in lines}, {r["parent_task_id"] for r in lines}
+    assert len(roots) == len(parents) == 1
+    [root], [parent] = roots, parents
+    assert root.startswith("rejected-") and len(root) == 25
+    assert parent.startswith("rejected-") and len(parent) == 25 and root != parent
