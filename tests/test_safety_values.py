@@ -345,6 +345,14 @@ def frames_left():
 
 results = []
 
+class Quiet(logging.Handler):  # the control: the stdlib's own path to a handler that writes nothing
+    def emit(self, record):
+        pass
+
+control = logging.getLogger("control")
+control.propagate = False
+control.addHandler(Quiet())
+
 def deep(k, target, kind):
     if k < target:
         return deep(k + 1, target, kind)
@@ -352,13 +360,15 @@ def deep(k, target, kind):
     try:
         if kind == "structlog":
             log.info("deep", target=target)
-        else:
+        elif kind == "stdlib":
             std.info("deep %s", target)
+        else:
+            control.info("deep %s", target)
         results.append([kind, target, left, "returned"])
     except BaseException as exc:
         results.append([kind, target, left, type(exc).__name__])
 
-for kind in ("structlog", "stdlib"):
+for kind in ("structlog", "stdlib", "control"):
     for target in range(200, 300):
         log.info("settle")  # a call with frames to spare finishes what the last one left
         try:
@@ -373,10 +383,13 @@ print("LOST", oxlog._event.lost_total, file=sys.stderr)
 
 
 def test_calls_near_the_recursion_limit_write_their_line_or_say_so(run_python: Any) -> None:
-    """Calls made with 1 to 100 frames left. A structlog call never raises; a ``logging``
-    call raises only where the stdlib's own frames do not fit (fewer than 8 left). Every
-    call that returned wrote one line in each file (whole, or a placeholder when stderr
-    says so), or is counted and reported as dropped: the report says what happened."""
+    """Calls made with 0 to 100 frames left. A structlog call with a frame to enter never
+    raises; a ``logging``
+    call raises only where the stdlib's own frames do not fit: where the same call to a
+    handler that writes nothing, without oxlog's handlers (the control), raises too, or up to
+    two frames above it. Every call that returned wrote one line in
+    each file (whole, or a placeholder when stderr says so), or is counted and reported as
+    dropped: the report says what happened."""
     run = run_python(SETUP.replace("import ", "import json, ", 1) + DEEP, settings=None,
                      timeout=120)
     [results] = [json.loads(line.split(" ", 1)[1]) for line in run.stderr.splitlines()
@@ -384,7 +397,15 @@ def test_calls_near_the_recursion_limit_write_their_line_or_say_so(run_python: A
     lost = _stderr_number(run, "LOST")
     assert len(results) > 150
     raised = [(kind, left) for kind, _, left, outcome in results if outcome != "returned"]
-    assert [r for r in raised if r[0] == "structlog" or r[1] >= 8] == []
+    control = max(left for kind, left in raised if kind == "control")
+    assert 3 <= control <= 12  # the control's own limit: the stdlib needs a few frames
+    # oxlog's plain-logging path may need up to two frames more than the bare stdlib path
+    # to a handler (its makeRecord and handler; measured: one on 3.10 and 3.11, two on 3.12).
+    # A call with no frame left cannot even enter oxlog's method (seen on 3.12+, whose
+    # recursion count is Python frames only): the RecursionError is the caller's own.
+    assert [r for r in raised if (r[0] == "structlog" and r[1] > 0)
+            or (r[0] == "stdlib" and r[1] > control + 2)] == []
+    results = [r for r in results if r[0] != "control"]
     returned = {(kind, target) for kind, target, _, outcome in results if outcome == "returned"}
     rows = [r for r in run.json() if r["message"] != "settle"]
     written = {("structlog", r["target"]) if "target" in r else ("stdlib", int(r["message"][5:]))
