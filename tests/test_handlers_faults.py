@@ -167,17 +167,26 @@ def test_disk_full_with_several_processes_never_glues_or_loses_a_counted_record(
         assert sum(map(len, written.values())) < 800  # the disk did fill up
 
 
-@pytest.mark.parametrize("round_", range(3))
 def test_file_size_limit_of_one_process_never_glues_its_piece_onto_the_others(
-        tmp_path: Path, round_: int) -> None:
+        tmp_path: Path) -> None:
     """One of 3 processes hits its RLIMIT_FSIZE again and again (a short write, then
     EFBIG): each piece is ended in place, and the others' records, written right after
-    it, are lines of their own."""
-    sync = tmp_path / "sync"
-    sync.mkdir()
-    written, path = fill_and_free(tmp_path, sync, workers=3, n=300, leave=None, tear=True)
-    pieces = check_counted(written, path)
-    assert 1 <= len(pieces) <= 15
+    it, are lines of their own. Rounds are repeated until records were torn in at least
+    three (at most 8): when another process appends between the limit being set and the
+    write, the write fails whole (EFBIG, nothing torn), which a busy machine can make
+    happen for a whole round."""
+    torn_rounds = 0
+    for round_ in range(8):
+        base = tmp_path / f"round-{round_}"
+        sync = base / "sync"
+        sync.mkdir(parents=True)
+        written, path = fill_and_free(base, sync, workers=3, n=300, leave=None, tear=True)
+        pieces = check_counted(written, path)
+        assert len(pieces) <= 15
+        torn_rounds += bool(pieces)
+        if torn_rounds >= 3:
+            break
+    assert torn_rounds >= 1  # the limit did tear records, so the check above checked them
 
 
 # --- threads: the rotation check, retired descriptors and the application's own files --------
