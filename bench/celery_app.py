@@ -11,7 +11,9 @@ module with the same value):
   ``DjangoStructLogInitStep`` added to the worker and a ``setup_logging`` receiver
   that applies the documented structlog + ``LOGGING`` setup (``json.log`` via
   ``ProcessorFormatter(JSONRenderer())``, see :func:`bench.baselines.dsl_docs`).
-* ``oxlog`` — ``oxlog.celery.setup(app)`` writing ``json.log``.
+* ``oxlog`` — ``oxlog.celery.setup(app)`` writing ``json.log``, default event levels.
+* ``oxlog-quiet`` — the same with every task event at DEBUG: the workflow context alone
+  (headers, binding), no line of oxlog's per task.
 
 ``BENCH_LOG_DIR`` is where logs go; ``BENCH_REDIS_URL`` the broker and result backend.
 """
@@ -27,6 +29,9 @@ from celery import Celery, signals
 SETUP = os.environ.get("BENCH_CELERY_SETUP", "plain")
 LOG_DIR = os.environ.get("BENCH_LOG_DIR", "/tmp/oxlog-bench-celery")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+#: The events ``oxlog-quiet`` puts at DEBUG: every one a task that succeeds would write.
+QUIET_EVENTS = ("task_enqueued", "task_received", "task_started", "task_succeeded")
 
 app = Celery("bench", broker=REDIS_URL, backend=REDIS_URL)
 app.conf.update(
@@ -60,16 +65,19 @@ if SETUP == "dsl":
 
     _dsl_logging()  # the publisher's logging (the worker reconfigures in setup_logging)
     signals.setup_logging.connect(_dsl_logging, weak=False, dispatch_uid="bench.dsl")
-elif SETUP == "oxlog":
+elif SETUP in ("oxlog", "oxlog-quiet"):
     import oxlog.celery
 
     # BENCH_OXLOG_EVENT_LEVELS="task_received=DEBUG": what a lighter event set costs.
     _levels = dict(item.split("=", 1) for item in os.environ.get("BENCH_OXLOG_EVENT_LEVELS", "").split(",")
                    if "=" in item)
+    if SETUP == "oxlog-quiet":
+        _levels = {**dict.fromkeys(QUIET_EVENTS, "DEBUG"), **_levels}
     oxlog.celery.setup(app, dir=LOG_DIR, console="off", files=["json"], level="INFO",
                        **({"event_levels": _levels} if _levels else {}))
 elif SETUP not in ("plain", "plain-info"):
-    raise RuntimeError(f"BENCH_CELERY_SETUP must be plain, plain-info, dsl or oxlog, not {SETUP!r}")
+    raise RuntimeError("BENCH_CELERY_SETUP must be plain, plain-info, dsl, oxlog or oxlog-quiet, "
+                       f"not {SETUP!r}")
 
 
 @app.task(name="bench.noop")
@@ -87,7 +95,7 @@ def bind_request_context() -> None:
     """
     import uuid
 
-    if SETUP == "oxlog":
+    if SETUP.startswith("oxlog"):
         import oxlog
 
         oxlog.bind(correlation_id=uuid.uuid4().hex)

@@ -124,7 +124,10 @@ def measure(setup: str, part: str, tasks: int) -> float:
             raise RuntimeError(f"no total in the callgrind output of {setup}/{part}")
         return int(total.group(1)) / tasks
     finally:
-        shutil.rmtree(out, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):  # keep the dump, for callgrind_annotate
+            print(f"  kept {out}/parts.cg", file=sys.stderr)
+        else:
+            shutil.rmtree(out, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

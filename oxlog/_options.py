@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from oxlog import _schema
+from oxlog._report import report
 
 try:
     from django.core.exceptions import ImproperlyConfigured as _Base
@@ -153,7 +154,7 @@ class Settings:
 
     def event_level(self, event: str) -> int:
         """The level (a number) at which oxlog logs its lifecycle *event*."""
-        return int(self._event_numbers.get(event, logging.INFO))  # type: ignore[attr-defined]
+        return self._event_numbers.get(event, logging.INFO)  # type: ignore[attr-defined,no-any-return]
 
     def check_dir(self) -> None:
         """Create the log directory if files are on; fail clearly if it cannot be written."""
@@ -187,9 +188,28 @@ def is_configured() -> bool:
 
 
 def set_current(settings: Settings) -> None:
-    """Record *settings* as the ones in force (``oxlog._configure.apply`` does)."""
+    """Record *settings* as the ones in force (``oxlog._configure.apply`` does), and tell
+    the parts that were set up for the previous ones (:func:`on_configure`)."""
     global _current
     _current = settings
+    for callback in list(_listeners):
+        try:
+            callback(settings)
+        except Exception as exc:  # a listener must not undo the configuration
+            report(f"on-configure:{getattr(callback, '__name__', callback)}",
+                   f"{getattr(callback, '__qualname__', callback)} failed after configuration "
+                   f"({type(exc).__name__}: {exc})")
+
+
+_listeners: list[Callable[[Settings], None]] = []
+
+
+def on_configure(callback: Callable[[Settings], None]) -> None:
+    """Call *callback* with the new settings each time oxlog is configured (once per
+    callback however often this runs): the Celery receivers connect the receivers the
+    new event levels need. Here so that configuring needs no Celery import."""
+    if callback not in _listeners:
+        _listeners.append(callback)
 
 
 def _unwritable(path: Path, exc: OSError | ValueError) -> ConfigurationError:

@@ -128,13 +128,18 @@ def traceparent(correlation_id: str | None) -> str | None:
 
     The current span's, when a span is current (a tracer without its Celery
     instrumentation); else one whose trace-id is *correlation_id* (32 hex digits, a
-    UUID's without its dashes), with a fresh parent-id and the sampled flag, so that a
-    tracer in the worker joins the trace of the correlation ID. ``None`` when
-    *correlation_id* cannot be a trace-id.
+    UUID's without its dashes), with a parent-id made for that correlation ID in this
+    process (every task a request publishes names the same parent: the request) and the
+    sampled flag, so that a tracer in the worker joins the trace of the correlation ID.
+    ``None`` when *correlation_id* cannot be a trace-id.
     """
+    global _last
     fields = current_span_fields()
     if fields is not None:
         return f"00-{fields[0]}-{fields[1]}-{'01' if fields[2] else '00'}"
+    last = _last
+    if last[0] == correlation_id:  # a request's fan-out: made once (11 k instructions)
+        return last[1]
     if not isinstance(correlation_id, str):
         return None
     trace_id = correlation_id.replace("-", "").lower()
@@ -143,9 +148,13 @@ def traceparent(correlation_id: str | None) -> str | None:
     parent_id = 0
     while not parent_id:  # a parent-id of all zeros is invalid
         parent_id = random.getrandbits(64)
-    return f"00-{trace_id}-{parent_id:016x}-01"
+    value = f"00-{trace_id}-{parent_id:016x}-01"
+    _last = (correlation_id, value)
+    return value
 
 
+#: The last correlation ID :func:`traceparent` made a header for, and the header.
+_last: tuple[str | None, str | None] = (None, None)
 _HEX = "0123456789abcdef"
 
 

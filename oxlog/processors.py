@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from oxlog import _schema
+from oxlog import _schema, _structlog_vars
 from oxlog import context as _context
 from oxlog._values import (
     foreign,
@@ -50,14 +50,6 @@ def add_workflow_context(logger: Any, method_name: str, event_dict: EventDict) -
     return event_dict
 
 
-#: The variables ``structlog.contextvars.bind_contextvars`` made, by their names
-#: (``structlog_<key>``): structlog's own registry, read, never changed.
-_STRUCTLOG_VARS: dict[str, Any] | None = getattr(structlog.contextvars, "_CONTEXT_VARS", None)
-_PREFIX_LEN = len(structlog.contextvars.STRUCTLOG_KEY_PREFIX)
-#: (variable, key) for each of them, and how many there were when it was made.
-_known: tuple[tuple[tuple[Any, str], ...], int] = ((), 0)
-
-
 def _merge_contextvars(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
     """Add what the code bound with ``structlog.contextvars`` (django-structlog's
     ``request_id``, ``user_id``, ``ip``, the application's keys), never overriding a key
@@ -67,16 +59,14 @@ def _merge_contextvars(logger: Any, method_name: str, event_dict: EventDict) -> 
     whole context and tests the name of every variable in it on every call — Django's,
     asgiref's, django-guid's and oxlog's too: 0.4 µs with one variable, 1.2 µs in a Django
     process with three, on every record. This one asks structlog's own variables only
-    (one ``ContextVar.get`` each), and learns them again when ``bind_contextvars`` made a new
-    one. Keys come in the order they were first bound. ``tests/test_processors.py`` holds it
-    to structlog's processor, binding, unbinding and resetting in threads and asyncio tasks.
+    (one ``ContextVar.get`` each, :mod:`oxlog._structlog_vars`), and learns them again when
+    ``bind_contextvars`` made a new one. Keys come in the order they were first bound.
+    ``tests/test_processors.py`` holds it to structlog's processor, binding, unbinding and
+    resetting in threads and asyncio tasks.
     """
-    global _known
-    pairs, size = _known
+    pairs, size = _structlog_vars.known
     if size != len(_STRUCTLOG_VARS):  # type: ignore[arg-type]
-        items = list(_STRUCTLOG_VARS.items())  # type: ignore[union-attr]  # one C call: atomic
-        pairs = tuple((var, name[_PREFIX_LEN:]) for name, var in items)
-        _known = (pairs, len(items))
+        pairs = _structlog_vars.refresh()
     for var, key in pairs:
         value = var.get(Ellipsis)
         if value is not Ellipsis:
@@ -84,9 +74,10 @@ def _merge_contextvars(logger: Any, method_name: str, event_dict: EventDict) -> 
     return event_dict
 
 
+_STRUCTLOG_VARS = _structlog_vars.REGISTRY
 #: structlog's own processor where its registry is not where oxlog reads it (a future
 #: structlog): the same fields, at structlog's cost.
-merge_contextvars = (_merge_contextvars if isinstance(_STRUCTLOG_VARS, dict)
+merge_contextvars = (_merge_contextvars if _STRUCTLOG_VARS is not None
                      else structlog.contextvars.merge_contextvars)
 
 

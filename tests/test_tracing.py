@@ -215,3 +215,16 @@ def test_a_request_without_an_id_takes_the_tracers_trace_id_as_correlation_id(
     assert viewed[1]["correlation_id"] == sent == CID != viewed[1]["trace_id"]
     assert viewed[2]["correlation_id"] == viewed[2]["trace_id"] == refused
     assert [r["header"] for r in lines if r["message"] == "correlation_id_rejected"] == ["X-Request-ID"]
+
+
+def test_a_requests_tasks_name_one_parent_and_each_correlation_id_its_own_trace() -> None:
+    """Without a span, every message published for one correlation ID carries the same
+    traceparent (the request is their parent); another correlation ID gets its own."""
+    a, b = "6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90", "0b2f7a9e6a544c1e9a533f0f7d7e2a11"
+    first = _tracing.traceparent(a)
+    assert first is not None and _tracing.traceparent(a) == first
+    other = _tracing.traceparent(b)
+    assert other is not None and other.split("-")[1] == b and other.split("-")[2] != "0" * 16
+    again = _tracing.traceparent(a)
+    assert again is not None and again.split("-")[1] == a and again.endswith("-01")
+    assert _tracing.traceparent("0" * 32) is None and _tracing.traceparent(a) == again

@@ -30,11 +30,11 @@ from celery.states import IGNORED, SUCCESS
 from celery.utils.log import get_logger, get_multiprocessing_logger
 from celery.utils.saferepr import saferepr
 
-from oxlog import _tracing, context, correlation
+from oxlog import _structlog_vars, _tracing, context, correlation
 from oxlog._configure import configure
 from oxlog._event import log_event, milliseconds
 from oxlog._options import current_settings as _settings
-from oxlog._options import is_configured
+from oxlog._options import is_configured, on_configure
 from oxlog._report import report
 from oxlog._schema import CORRELATION_HEADER, PUBLISHED_HEADER, TRACEPARENT_HEADER
 from oxlog._values import safe_repr, safe_str
@@ -49,13 +49,45 @@ _events = logging.getLogger("oxlog.celery")
 
 
 def _written(event: str) -> bool:
-    """Whether oxlog's *event* would be written (``OXLOG_EVENT_LEVELS``, logger levels)."""
-    return _events.isEnabledFor(_settings().event_level(event))
+    """Whether oxlog's *event* would be written (``OXLOG_EVENT_LEVELS``, logger levels).
+
+    Asked before anything is built for the event: an event that is not written costs
+    this check alone (the levels of the settings in force, kept by :func:`_follow_settings`,
+    and the logger's own cached answer).
+    """
+    return _events.isEnabledFor(_event_levels.get(event, logging.INFO))
+
+
+#: The level of each of oxlog's events in the settings in force (see :func:`_follow_settings`).
+_event_levels: dict[str, int] = {}
+
 
 #: Requests the worker's main process has received and not yet forgotten, so that
-#: failures decided there (lost worker, hard time limit) find the task's context.
-#: Weak values: nothing is kept once Celery drops the request.
-_live_requests: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+#: failures decided there (lost worker, hard time limit: Celery has dropped the request
+#: from its own registry, ``celery.worker.state.requests``, by then) find the task's
+#: context. Weak references in a plain dict, pruned of dead ones as it grows: nothing is
+#: kept once Celery drops the request, at a seventh of a ``WeakValueDictionary``'s cost
+#: per task (7,000 instructions; its ``__setitem__`` is Python code).
+_live_requests: dict[str, weakref.ref[Any]] = {}
+_prune_above = 1024
+
+
+def _remember(request: Any) -> None:
+    """Keep a weak reference to *request* by its task ID (the worker's main process)."""
+    global _prune_above
+    live = _live_requests
+    live[request.id] = weakref.ref(request)
+    if len(live) > _prune_above:
+        for task_id, ref in list(live.items()):
+            if ref() is None:
+                live.pop(task_id, None)
+        _prune_above = max(1024, 2 * len(live))
+
+
+def _live_request(task_id: Any) -> Any:
+    """The request the main process received for *task_id*, while Celery holds it."""
+    ref = _live_requests.get(task_id)
+    return ref() if ref is not None else None
 
 
 def _receiver_failed(name: str, exc: Exception) -> None:
@@ -95,7 +127,8 @@ def _checked_correlation_id(value: Any) -> tuple[str | None, dict[str, Any] | No
 def task_context(correlation_id: str | None, headers: Mapping[str, Any] | Any,
                  name: str | None = None) -> dict[str, Any]:
     """The workflow context of a task (the keys that have a value), from its message
-    headers or ``task.request``: what is bound while its lines are written.
+    headers or ``task.request``: what is bound while its lines are written. *name*, when
+    given, is the name of a task the worker has registered (written as it is).
 
     The task's ID, name, parent and root come from the message, which anyone who can
     publish wrote: each is written as it is only when it looks like one (text of at most
@@ -104,6 +137,7 @@ def task_context(correlation_id: str | None, headers: Mapping[str, Any] | Any,
     the value, the same for every line that carries it, so the workflow still links up),
     said once on stderr. ``retries`` is kept only as a whole number.
     """
+    trusted_name = name is not None
     if type(headers) is dict or isinstance(headers, Mapping):
         get = headers.get
         task_id, name, parent, root, retries = (get("id"), name or get("task"), get("parent_id"),
@@ -114,17 +148,20 @@ def task_context(correlation_id: str | None, headers: Mapping[str, Any] | Any,
         parent = getattr(headers, "parent_id", None)
         root = getattr(headers, "root_id", None)
         retries = getattr(headers, "retries", None)
+    raw_id = task_id
     # Built key by key in WORKFLOW_KEYS order: a comprehension over a zip costs twice as much,
-    # three times per task. The checks are inline for the same reason.
+    # three times per task. The checks are inline for the same reason; a root task's root ID
+    # is its own ID (checked once), and a *name* given by the caller is the name of a task
+    # the worker has registered (the application's code), not text from the message.
     values: dict[str, Any] = {}
     if correlation_id is not None:
         values["correlation_id"] = correlation_id
     if task_id is not None:
-        values["task_id"] = task_id if (
+        values["task_id"] = task_id = task_id if (
             type(task_id) is str and len(task_id) <= MAX_ID_LENGTH and task_id.isprintable()
             and " " not in task_id and task_id) else id_stand_in("id", task_id)
     if name is not None:
-        values["task_name"] = name if (
+        values["task_name"] = name if trusted_name or (
             type(name) is str and len(name) <= MAX_ID_LENGTH and name.isprintable()
             and " " not in name and name) else id_stand_in("task", name)
     if parent is not None:
@@ -132,7 +169,8 @@ def task_context(correlation_id: str | None, headers: Mapping[str, Any] | Any,
             type(parent) is str and len(parent) <= MAX_ID_LENGTH and parent.isprintable()
             and " " not in parent and parent) else id_stand_in("parent_id", parent)
     if root is not None:
-        values["root_task_id"] = root if (
+        values["root_task_id"] = task_id if (
+            type(root) is str and type(raw_id) is str and root == raw_id) else root if (
             type(root) is str and len(root) <= MAX_ID_LENGTH and root.isprintable()
             and " " not in root and root) else id_stand_in("root_id", root)
     if retries:
@@ -295,11 +333,11 @@ def task_received(request: Any = None, **_: Any) -> None:
             cid = (None if rejected else correlation.from_traceparent(headers.get(TRACEPARENT_HEADER))
                    ) or correlation.new_correlation_id()
             headers[CORRELATION_HEADER] = cid
-        _live_requests[request.id] = request
+        _remember(request)
         written = _written("task_received")
         if not (written or rejected):
             return
-        token = context.replace_context(task_context(cid, headers, request.name))
+        token = context.adopt(task_context(cid, headers, request.name))
         try:
             if rejected:
                 log_event(logger, "correlation_id_rejected", **rejected)
@@ -330,12 +368,12 @@ class _exactly:
 
 def context_of_live_task(task_id: str) -> dict[str, Any] | None:
     """The context of a task the worker's main process holds a request for (else ``None``)."""
-    return _main_process_context(task_id, None) if task_id in _live_requests else None
+    return _main_process_context(task_id, None)
 
 
 def _main_process_context(task_id: str | None, name: str | None) -> dict[str, Any] | None:
     """The context of a task the main process knows (by its request), else ``None``."""
-    request = _live_requests.get(task_id) if task_id else None
+    request = _live_request(task_id) if task_id else None
     if request is None:
         return None
     headers = request.request_dict
@@ -351,9 +389,8 @@ def task_revoked(request: Any = None, terminated: bool = False, signum: Any = No
     headers = getattr(request, "request_dict", None)
     if headers is not None:  # the worker's Request
         values = task_context(headers.get(CORRELATION_HEADER), headers, request.name)
-    else:  # a task Context (revoked before it ran in this process)
-        name = getattr(request, "task", None) or getattr(request, "name", None)
-        values = task_context(getattr(request, CORRELATION_HEADER, None), request, name)
+    else:  # a task Context (revoked before it ran in this process): its name is the message's
+        values = task_context(getattr(request, CORRELATION_HEADER, None), request)
     signame = getattr(signum, "name", None) or (str(signum) if signum is not None else None)
     with _exactly(values):
         log_event(logger, "task_revoked", terminated=bool(terminated), expired=bool(expired),
@@ -374,7 +411,8 @@ def task_unknown(message: Any = None, exc: Any = None, name: str | None = None,
     """Log ``task_unknown``: a message for a task this worker does not have."""
     headers = dict(getattr(message, "headers", None) or {})
     headers.setdefault("id", id)
-    with _exactly(task_context(headers.get(CORRELATION_HEADER), headers, name)):
+    headers.setdefault("task", name)  # from the message: checked as the message's own name
+    with _exactly(task_context(headers.get(CORRELATION_HEADER), headers)):
         log_event(logger, "task_unknown", error=_error_text(exc) if exc else None)
 
 
@@ -393,11 +431,12 @@ class _Run:
     __slots__ = ("exc", "own_token", "started", "structlog", "task_id", "token")
 
     def __init__(self, task_id: str | None, started: float, exc: BaseException | None,
-                 structlog_values: dict[str, Any]) -> None:
+                 structlog_values: Any) -> None:
         self.task_id = task_id
         self.started = started
         self.exc = exc
-        #: structlog's contextvars before the run, restored by identity at postrun.
+        #: structlog's contextvars before the run (:func:`oxlog._structlog_vars.snapshot`),
+        #: restored by identity at postrun.
         self.structlog = structlog_values
         self.token: context.Token[Any] | None = None
         self.own_token: contextvars.Token[_Run | None] | None = None
@@ -425,15 +464,16 @@ def task_prerun(task: Any = None, task_id: str | None = None, **_: Any) -> None:
             cid = caller if correlation.is_valid(caller) else correlation.new_correlation_id()
         # sys.exc_info(): an eager task may run inside its caller's ``except``.
         run = _Run(task_id or getattr(req, "id", None), time.perf_counter(), sys.exc_info()[1],
-                   structlog.contextvars.get_contextvars())
+                   _structlog_vars.snapshot())
         # The run is bound first and each token kept as soon as it exists: whatever fails
         # after this line, postrun finds the run and undoes what was done.
         run.own_token = _run.set(run)
-        run.token = context.replace_context(task_context(cid, req, task.name))
+        run.token = context.adopt(task_context(cid, req, task.name))
         if rejected:
             log_event(logger, "correlation_id_rejected", **rejected)
-        log_event(logger, "task_started",
-                  queue_wait_ms=_queue_wait_ms(getattr(req, PUBLISHED_HEADER, None)))
+        if _written("task_started"):
+            log_event(logger, "task_started",
+                      queue_wait_ms=_queue_wait_ms(getattr(req, PUBLISHED_HEADER, None)))
     except Exception as exc:
         _receiver_failed("task_prerun", exc)
 
@@ -453,17 +493,18 @@ def task_postrun(task: Any = None, task_id: str | None = None, retval: Any = Non
             # Celery sends task_postrun from a ``finally``: SUCCESS only says the body returned.
             # If storing the result or ``on_success`` raised, that exception is in flight here
             # and the task did not succeed (task_success, which oxlog no longer needs, is not sent).
-            if state == SUCCESS and sys.exc_info()[1] is (run.exc if run else None):
-                fields: dict[str, Any] = {"duration_ms": _ms_since(run.started if run else None)}
-                if _settings().task_log_result:
-                    fields["result"] = _args_text(retval)
-                log_event(logger, "task_succeeded", **fields)
-            elif state == IGNORED:  # no other signal says so (Celery's own line is at INFO)
+            if state == SUCCESS:
+                if _written("task_succeeded") and sys.exc_info()[1] is (run.exc if run else None):
+                    fields: dict[str, Any] = {"duration_ms": _ms_since(run.started if run else None)}
+                    if _settings().task_log_result:
+                        fields["result"] = _args_text(retval)
+                    log_event(logger, "task_succeeded", **fields)
+            elif state == IGNORED and _written("task_ignored"):  # no other signal says so
                 log_event(logger, "task_ignored", duration_ms=_ms_since(run.started if run else None))
         finally:
             if run is not None:  # even when logging failed: the next task must not inherit
                 try:
-                    _restore_structlog(run.structlog)
+                    _structlog_vars.restore(run.structlog)
                 finally:  # and even when that failed: the run and the workflow context end
                     if run.own_token is not None:
                         _run.reset(run.own_token)
@@ -471,20 +512,6 @@ def task_postrun(task: Any = None, task_id: str | None = None, retval: Any = Non
                         context.reset(run.token)
     except Exception as exc:
         _receiver_failed("task_postrun", exc)
-
-
-def _restore_structlog(before: Mapping[str, Any]) -> None:
-    """Give structlog's contextvars exactly the values (by identity) they had in *before*."""
-    now = structlog.contextvars.get_contextvars()
-    added = [k for k in now if k not in before]
-    if added:
-        structlog.contextvars.unbind_contextvars(*added)
-    changed = {k: v for k, v in before.items() if now.get(k, _GONE) is not v}
-    if changed:
-        structlog.contextvars.bind_contextvars(**changed)
-
-
-_GONE = object()
 
 
 def _started(task_id: Any) -> float | None:
@@ -512,7 +539,7 @@ def task_failure(sender: Any = None, task_id: str | None = None, exception: Any 
         log_event(logger, "task_failed", duration_ms=_ms_since(_started(task_id)), **fields,
                   exc_info=exc_info)
         return
-    request = _live_requests.get(task_id) if task_id else None
+    request = _live_request(task_id) if task_id else None
     if request is not None:
         if getattr(request, "_oxlog_failed", False):
             return
@@ -678,5 +705,26 @@ def connect() -> None:
     """Connect every receiver, once however many times this runs."""
     for name, receiver in _RECEIVERS.items():
         getattr(signals, name).connect(receiver, weak=False, dispatch_uid=f"oxlog.{name}")
+    _follow_settings(_settings())
+    on_configure(_follow_settings)
     _beat.install()
     _task_ids.install()
+
+
+def _follow_settings(settings: Any) -> None:
+    """Take the event levels of *settings*; connect ``after_task_publish`` only while
+    ``task_enqueued`` is written.
+
+    Celery pays a signal dispatch (about 15,000 instructions) for every publish to each
+    connected receiver, whatever it does; ``task_enqueued`` is that receiver's only line.
+    Decided when oxlog is configured (``OXLOG_EVENT_LEVELS``, ``OXLOG_LEVEL``, the
+    ``LOGGING`` levels of ``oxlog``/``oxlog.celery``): a logger level changed later by
+    code does not bring the event back.
+    """
+    global _event_levels
+    _event_levels = {event: settings.event_level(event) for event in settings.event_levels}
+    signal, uid = signals.after_task_publish, "oxlog.after_task_publish"
+    if _events.isEnabledFor(settings.event_level("task_enqueued")):
+        signal.connect(after_task_publish, weak=False, dispatch_uid=uid)
+    else:
+        signal.disconnect(after_task_publish, dispatch_uid=uid)

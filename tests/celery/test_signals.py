@@ -348,3 +348,108 @@ def test_a_message_published_without_oxlog_takes_its_correlation_id_from_tracepa
     assert {r["message"] for r in task_lines} >= {"task_received", "task_started", "numbered_ran"}
     assert {r["correlation_id"] for r in task_lines} == {"4bf92f3577b34da6a3ce929d0e0e4736"}
     assert not [r for r in workers.records() if r["message"] == "correlation_id_rejected"]
+
+
+def test_an_event_that_is_not_written_builds_nothing(run_python: Any) -> None:
+    """With the task events at DEBUG, oxlog makes no repr of a task's result (even with
+    OXLOG_TASK_LOG_RESULT; Celery makes its own), writes no line of its own per task, and
+    still binds the context for the task's own lines; the publish receiver of task_enqueued
+    is not connected, and is connected again when a configuration writes the event."""
+    code = """
+        import django
+        django.setup()
+        import oxlog, structlog
+        from celery import shared_task, signals
+
+        class Loud:
+            def __repr__(self):
+                print("repr called")
+                return "Loud()"
+
+        @shared_task
+        def returns_loud(arg):
+            structlog.get_logger("t").info("in_task")
+            return Loud()
+
+        def ours(signal):
+            return sum("oxlog" in str(r[0]) for r in signal.receivers)
+
+        print("after_task_publish", ours(signals.after_task_publish))
+        with oxlog.bound(correlation_id="6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90"):
+            returns_loud.apply(args=(1,))
+            returns_loud.delay({"password": "hunter2"})
+        oxlog.configure(event_levels={"task_enqueued": "INFO"})  # written again: connected
+        print("after_task_publish", ours(signals.after_task_publish))
+    """
+    quiet_levels = "task_enqueued=DEBUG,task_received=DEBUG,task_started=DEBUG,task_succeeded=DEBUG"
+    quiet = run_python(code, env={"OXLOG_TASK_LOG_RESULT": "true", "OXLOG_EVENT_LEVELS": quiet_levels})
+    records = quiet.json()
+    (quiet.log_dir / "json.log").unlink()  # the second run writes its own
+    written = run_python(code, env={"OXLOG_TASK_LOG_RESULT": "true"})
+    reprs = [run.stdout.splitlines().count("repr called") for run in (quiet, written)]
+    assert reprs[0] == reprs[1] - 1, reprs  # task_succeeded's result: made only when written
+    out = quiet.stdout.splitlines()
+    assert out[0] == "after_task_publish 0" and out[-1] == "after_task_publish 1"
+    assert written.stdout.splitlines()[0] == "after_task_publish 1"
+    assert not [r for r in records if str(r["message"]).startswith("task_")]
+    (in_task,) = [r for r in records if r["message"] == "in_task"]
+    assert in_task["correlation_id"] == "6f1c0a7e5b3d4a8e9c2f1b0a3d5e7f90"
+    assert in_task["task_name"].endswith("returns_loud") and in_task["task_id"]
+    assert [r["message"] for r in written.json() if str(r["message"]).startswith("task_")] == [
+        "task_started", "task_succeeded", "task_enqueued"]
+
+
+def test_a_root_tasks_rejected_id_gives_one_stand_in_for_id_and_root(run_python: Any) -> None:
+    """A root task's root ID is its own ID: a rejected one is written as the same stand-in
+    in both fields (the workflow still links) and said once."""
+    run = run_python("""
+        import django
+        django.setup()
+        from oxlog.celery.signals import task_context
+        bad = "no good\\nid"
+        values = task_context(None, {"id": bad, "root_id": bad, "task": "shop.x"})
+        print(values["task_id"], values["root_task_id"], values["task_name"])
+        same = "0b2f7a9e-6a54-4c1e-9a53-3f0f7d7e2a11"
+        print(task_context(None, {"id": same, "root_id": str(same)}, "shop.x")["root_task_id"])
+    """)
+    task_id, root, name = run.stdout.splitlines()[0].split()
+    assert task_id == root and task_id.startswith("rejected-") and name == "shop.x"
+    assert run.stdout.splitlines()[1] == "0b2f7a9e-6a54-4c1e-9a53-3f0f7d7e2a11"
+    assert sum("a task message carried a" in line for line in run.stderr.splitlines()) == 1
+
+
+def test_the_main_process_forgets_requests_celery_dropped(run_python: Any) -> None:
+    """The worker's main process finds a received request's context while Celery holds the
+    request, and keeps nothing once it is gone (dead references pruned as the map grows)."""
+    run = run_python("""
+        import django
+        django.setup()
+        import gc, uuid
+        from celery.contrib.testing.mocks import TaskMessage
+        from celery.worker.request import Request
+        from tests.project.celery import app
+        from tests.project.shop.tasks import numbered
+        from oxlog.celery import signals as sig
+        app.finalize()
+        task = app.tasks[numbered.name]
+
+        def request():
+            task_id = str(uuid.uuid4())
+            message = TaskMessage(task.name, id=task_id, args=[1], kwargs={}, root_id=task_id,
+                                  oxlog_correlation_id=uuid.uuid4().hex)
+            return Request(message, app=app, task=task)
+
+        held = request()
+        sig.task_received(request=held)
+        cid = held.request_dict["oxlog_correlation_id"]
+        print(sig.context_of_live_task(held.id)["correlation_id"] == cid)
+        for _ in range(5000):
+            sig.task_received(request=request())  # each dropped at once, as Celery drops them
+        gc.collect()
+        print(len(sig._live_requests) <= 2048, sig.context_of_live_task(held.id) is not None)
+        held_id = held.id
+        del held
+        gc.collect()
+        print(sig.context_of_live_task(held_id))
+    """, env={"OXLOG_EVENT_LEVELS": "task_received=DEBUG"})
+    assert run.stdout.splitlines()[-3:] == ["True", "True True", "None"]
