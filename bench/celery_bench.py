@@ -236,8 +236,13 @@ def run_one(setup: str, pool: str, tasks: int, memory_batch: int = 0) -> dict[st
 
 
 #: The issue's targets for oxlog against plain Celery (same pool, same round).
+#: Ratios every setup gets (against plain, same pool, same round).
 TARGETS = {"throughput_ratio": (">=", 0.95), "worker_cpu_us_ratio": ("<=", 1.10),
            "publish_us_ratio": ("<=", 1.10)}
+#: Issue 14's targets in worker CPU, by setup: oxlog (default event levels) against Celery's
+#: own lines at -l INFO (needs --with-info); oxlog-quiet (the context alone) against plain.
+SETUP_TARGETS = {"oxlog": {"worker_cpu_us_vs_info": 1.00},
+                 "oxlog-quiet": {"worker_cpu_us_ratio": 1.03, "publish_us_ratio": 1.05}}
 
 
 def run_all(tasks: int, pools: tuple[str, ...] = POOLS, rounds: int = 5,
@@ -259,7 +264,7 @@ def run_all(tasks: int, pools: tuple[str, ...] = POOLS, rounds: int = 5,
                 row["throughput_ratio"] = float(row["tasks_per_second"]) / float(base["tasks_per_second"])  # type: ignore[arg-type]
                 for key in ("worker_cpu_us", "publish_us"):
                     row[key + "_ratio"] = float(row[key]) / float(base[key])  # type: ignore[arg-type]
-                if setup == "oxlog" and INFO_SETUP in measured:  # against Celery's own INFO lines
+                if setup.startswith("oxlog") and INFO_SETUP in measured:  # against Celery's own INFO lines
                     info = measured[INFO_SETUP]
                     for key, out in (("tasks_per_second", "throughput_vs_info"),
                                      ("worker_cpu_us", "worker_cpu_us_vs_info")):
@@ -291,10 +296,10 @@ def summarize(rows: list[dict[str, object]]) -> list[dict[str, object]]:
             for key in ("throughput_vs_info", "worker_cpu_us_vs_info"):
                 if all(key in r for r in mine):
                     summary[key] = statistics.median(float(r[key]) for r in mine)  # type: ignore[arg-type]
-            if setup == "oxlog":
-                summary["pass"] = all(
-                    (float(summary[k]) >= limit) if op == ">=" else (float(summary[k]) <= limit)  # type: ignore[arg-type]
-                    for k, (op, limit) in TARGETS.items())
+            checks = [float(summary[k]) <= limit  # type: ignore[arg-type]
+                      for k, limit in SETUP_TARGETS.get(setup, {}).items() if k in summary]
+            if checks:
+                summary["pass"] = all(checks)
             out.append(summary)
     return out
 
@@ -318,19 +323,21 @@ def table(rows: list[dict[str, object]]) -> str:
                    f"{ratio(s, 'throughput_ratio')} | {s['worker_cpu_us']:.0f} | "
                    f"{ratio(s, 'worker_cpu_us_ratio')} | {s['publish_us']:.0f} | "
                    f"{ratio(s, 'publish_us_ratio')} | {result} |")
-    versus_info = [f"{s['pool']}: throughput {float(s['throughput_vs_info']):.2f}x, "  # type: ignore[arg-type]
+    versus_info = [f"{s['setup']} {s['pool']}: throughput {float(s['throughput_vs_info']):.2f}x, "  # type: ignore[arg-type]
                    f"worker CPU {float(s['worker_cpu_us_vs_info']):.2f}x"  # type: ignore[arg-type]
                    for s in summaries if "worker_cpu_us_vs_info" in s]
     if versus_info:
         out.append("")
-        out.append(f"oxlog against {INFO_SETUP} (Celery's own worker lines at -l INFO, to a file; medians of "
+        out.append(f"Against {INFO_SETUP} (Celery's own worker lines at -l INFO, to a file; medians of "
                    "per-round ratios): " + "; ".join(versus_info) + ".")
     out.append("")
     out.append("Ratios are medians of per-round ratios against plain Celery with the same pool in the same "
                "round (min-max in brackets). Throughput: tasks from the first publish to the last result "
                "(Redis result backend); worker CPU: utime+stime of the worker and its children over the "
-               f"measured batch, per task; {WARMUP} warm-up tasks first. Targets for oxlog: throughput "
-               ">= 0.95x, worker CPU <= 1.10x, publish <= 1.10x.")
+               f"measured batch, per task; {WARMUP} warm-up tasks first. Targets (issue 14): oxlog worker "
+               f"CPU <= 1.00x {INFO_SETUP} (with --with-info); oxlog-quiet (every task event at DEBUG) "
+               "worker CPU <= 1.03x and publish <= 1.05x plain. Judged in instructions too "
+               "(bench/celery_callgrind.py), which do not move with the machine's load.")
     return "\n".join(out)
 
 
