@@ -80,6 +80,21 @@ elif SETUP not in ("plain", "plain-info"):
                        f"not {SETUP!r}")
 
 
+if SETUP in ("plain", "plain-info") and os.environ.get("BENCH_OXLOG_HEADERS"):
+    # Plain Celery carrying the three headers oxlog adds (same sizes), to price them alone:
+    # BENCH_OXLOG_HEADERS=1 python -m bench.celery_callgrind (the publish then pays a dispatch).
+    import time
+    import uuid
+
+    def _headers(headers: dict[str, Any] | None = None, **_: Any) -> None:
+        if headers is not None:
+            cid = uuid.uuid4().hex
+            headers.update(oxlog_correlation_id=cid, oxlog_published_at=time.time(),
+                           traceparent=f"00-{cid}-{uuid.uuid4().hex[:16]}-01")
+
+    signals.before_task_publish.connect(_headers, weak=False, dispatch_uid="bench.headers")
+
+
 @app.task(name="bench.noop")
 def noop(i: int) -> int:
     """Do nothing: what is measured is Celery plus the logging integration."""
