@@ -21,10 +21,10 @@ from typing import Any
 
 import structlog
 
+_registry = getattr(structlog.contextvars, "_CONTEXT_VARS", None)
 #: structlog's registry of its variables, by name (``structlog_<key>``); ``None`` if moved.
 REGISTRY: dict[str, contextvars.ContextVar[Any]] | None = (
-    getattr(structlog.contextvars, "_CONTEXT_VARS", None)
-    if isinstance(getattr(structlog.contextvars, "_CONTEXT_VARS", None), dict) else None)
+    _registry if isinstance(_registry, dict) else None)
 _PREFIX_LEN = len(structlog.contextvars.STRUCTLOG_KEY_PREFIX)
 
 #: ``((variable, key), ...)`` for each of structlog's variables, and how many the registry
