@@ -38,6 +38,9 @@ std = logging.getLogger("app")
 """
 
 AS_NOBODY = """
+# What configure() imports on first use, imported while the checkout (and its .venv) can be
+# read: a clone in a 0700 directory (``mktemp -d``) is closed to user nobody.
+import oxlog.celery.filters, oxlog.filters, oxlog.formatters, oxlog.handlers
 os.setgid(65534)
 os.setuid(65534)
 """
